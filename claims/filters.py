@@ -1,0 +1,139 @@
+"""The one claim filter: the HTML list, the exports, the API and the feed all use it, so a
+URL that filters one filters them all the same way."""
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
+
+from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+
+SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
+MAX_QUERY_LENGTH = 500
+
+
+class RepeatableTextInput(forms.TextInput):
+    """A text box whose parameter may repeat (?actor=a&actor=b): no <select> of every actor."""
+
+    allow_multiple_selected = True
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        values = getter(name) if getter else data.get(name)
+        if isinstance(values, str):
+            values = [values]
+        return [v.strip() for v in values or [] if v and v.strip()]
+
+    def format_value(self, value):
+        return ""
+
+
+class ActorSlugsField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        # Name each unknown slug, rather than Django's generic "not one of the choices".
+        try:
+            return super()._check_values(value)
+        except forms.ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            known = set(self.queryset.filter(slug__in=value).values_list("slug", flat=True))
+            unknown = ", ".join(v for v in value if v not in known)
+            raise forms.ValidationError(
+                f"Unknown actor: {unknown}.", code="invalid_choice"
+            ) from None
+
+
+class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = ActorSlugsField
+
+
+def full_text_search(queryset, query):
+    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
+    if connection.vendor == "postgresql":
+        matches = RawSQL(  # noqa: S611 - constant SQL; the user text is a parameter
+            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+            [query],
+            output_field=BooleanField(),
+        )
+        return queryset.filter(matches)
+    return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
+
+
+class ClaimOrderingFilter(django_filters.OrderingFilter):
+    def filter(self, qs, value):
+        # Always end on the primary key, so pages are stable whatever the sort.
+        qs = super().filter(qs, value)
+        ordering = list(qs.query.order_by) or ["-stated_on"]
+        if not any(o.lstrip("-") in ("pk", "id") for o in ordering):
+            last = ordering[-1]
+            ordering.append("pk" if isinstance(last, str) and not last.startswith("-") else "-pk")
+        return qs.order_by(*ordering)
+
+
+class ClaimFilter(django_filters.FilterSet):
+    actor = ActorSlugsFilter(
+        field_name="actor",
+        to_field_name="slug",
+        queryset=Actor.objects.all(),
+        widget=RepeatableTextInput,
+        label="Actor",
+        help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=ClaimStatus.choices, widget=forms.CheckboxSelectMultiple, label="Status"
+    )
+    source = django_filters.NumberFilter(
+        method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1
+    )
+    kind = django_filters.ChoiceFilter(
+        field_name="actor__kind", choices=ActorKind.choices, label="Actor kind"
+    )
+    country = django_filters.CharFilter(
+        field_name="actor__country",
+        label="Country",
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Za-z]{2}$", "Use a two-letter country code, e.g. KR.")],
+        method="filter_country",
+    )
+    stated_from = django_filters.DateFilter(
+        field_name="stated_on", lookup_expr="gte", label="Stated from"
+    )
+    stated_to = django_filters.DateFilter(
+        field_name="stated_on", lookup_expr="lte", label="Stated to"
+    )
+    q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    ordering = ClaimOrderingFilter(
+        fields=(
+            ("stated_on", "stated"),
+            ("headline", "headline"),
+            ("actor__name", "actor"),
+            ("status", "status"),
+            ("updated_at", "updated"),
+        ),
+        label="Order by",
+    )
+
+    class Meta:
+        model = Claim
+        fields = []
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not qs.query.order_by:
+            qs = qs.order_by("-stated_on", "-pk")
+        return qs
+
+    def filter_source(self, queryset, name, value):
+        return queryset.filter(
+            Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value))
+        )
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(actor__country=value.upper())
+
+    def filter_text(self, queryset, name, value):
+        value = value.replace("\x00", "").strip()
+        return full_text_search(queryset, value) if value else queryset

@@ -1,0 +1,309 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+HEADLINE_MAX_LENGTH = 120
+
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code in capitals, e.g. KR, RU, UA."
+)
+wikidata_id_validator = RegexValidator(r"^Q[0-9]+$", "A Wikidata id looks like Q42.")
+
+
+class VersionedModel(models.Model):
+    """A row edited in forms: `version` goes up on every save so a stale edit is refused."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class ActorQuerySet(models.QuerySet):
+    def of_kind(self, kind):
+        return self.filter(kind=kind)
+
+
+class ActorKind(models.TextChoices):
+    GOVERNMENT = "government", "Government"
+    AGENCY = "agency", "Agency"
+    PERSON = "person", "Person"
+    ORGANIZATION = "organization", "Organization"
+    MEDIA = "media", "Media"
+    ALLIANCE = "alliance", "Alliance"
+    COURT = "court", "Court"
+    OTHER = "other", "Other"
+
+
+class Actor(VersionedModel):
+    Kind = ActorKind
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, help_text="Used in URLs and filters.")
+    short_name = models.CharField(max_length=100, blank=True, help_text="e.g. NIS")
+    aliases = models.TextField(blank=True, help_text="Other names, one per line.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[country_code_validator],
+        help_text="ISO 3166-1 alpha-2, e.g. KR.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="Who this actor speaks for, e.g. Peskov for the Kremlin.",
+    )
+    wikidata_id = models.CharField(
+        "Wikidata id", max_length=20, blank=True, validators=[wikidata_id_validator]
+    )
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["kind"], name="actor_kind_idx"),
+            models.Index(fields=["country"], name="actor_country_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
+                name="actor_country_iso_alpha2",
+            ),
+            models.CheckConstraint(
+                condition=Q(wikidata_id="") | Q(wikidata_id__regex=r"^Q[0-9]+$"),
+                name="actor_wikidata_id_format",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="actor_name_not_empty"),
+            models.CheckConstraint(condition=~Q(slug=""), name="actor_slug_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="actor_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("claims:actor-detail", kwargs={"slug": self.slug})
+
+    @property
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+
+class SourceKind(models.TextChoices):
+    OFFICIAL_STATEMENT = "official_statement", "Official statement"
+    NEWS_REPORT = "news_report", "News report"
+    PRESS_CONFERENCE = "press_conference", "Press conference"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    INTELLIGENCE_ASSESSMENT = "intelligence_assessment", "Intelligence assessment"
+    COURT_RULING = "court_ruling", "Court ruling"
+    DOCUMENT = "document", "Document"
+    OTHER = "other", "Other"
+
+
+class Source(VersionedModel):
+    Kind = SourceKind
+
+    title = models.CharField(max_length=300)
+    url = models.URLField("URL", max_length=2000, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    published_on = models.DateField(null=True, blank=True)
+    archive_url = models.URLField("archive URL", max_length=2000, blank=True)
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "-pk"]
+        indexes = [
+            models.Index(fields=["-published_on", "-id"], name="source_published_idx"),
+            models.Index(fields=["kind"], name="source_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
+            # Imports match sources by URL, so a URL names at most one source.
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("claims:source-detail", kwargs={"pk": self.pk})
+
+
+class ClaimQuerySet(models.QuerySet):
+    def by_actor(self, actor):
+        return self.filter(actor=actor)
+
+    def with_status(self, status):
+        return self.filter(status=status)
+
+    def for_list(self):
+        """What a claim list row shows: its actor and how many sources it cites."""
+        return self.select_related("actor").annotate(
+            source_count=models.Count("citations__source", distinct=True)
+        )
+
+
+class ClaimStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    DENIED = "denied", "Denied"
+    UNVERIFIED = "unverified", "Unverified"
+
+
+class Claim(VersionedModel):
+    Status = ClaimStatus
+
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="claims")
+    headline = models.CharField(
+        max_length=HEADLINE_MAX_LENGTH, help_text="A short summary shown in lists."
+    )
+    text = models.TextField("claim", help_text="What the actor said, as closely as known.")
+    stated_on = models.DateField("date stated")
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.UNVERIFIED, editable=False
+    )
+    status_rationale = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    history = HistoricalRecords()
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-stated_on", "-pk"]
+        indexes = [
+            models.Index(fields=["-stated_on", "-id"], name="claim_stated_idx"),
+            models.Index(fields=["actor", "-stated_on", "-id"], name="claim_actor_stated_idx"),
+            models.Index(fields=["status", "-stated_on", "-id"], name="claim_status_stated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="unverified") | ~Q(status_rationale=""),
+                name="claim_verdict_has_rationale",
+            ),
+            models.CheckConstraint(condition=~Q(headline=""), name="claim_headline_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("headline"), HEADLINE_MAX_LENGTH),
+                name="claim_headline_max_length",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="claim_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+    def get_absolute_url(self):
+        return reverse("claims:claim-detail", kwargs={"pk": self.pk})
+
+
+class CitationRole(models.TextChoices):
+    APPEARANCE = "appearance", "Appearance (where the claim was made or reported)"
+    EVIDENCE = "evidence", "Evidence (bears on whether it is true)"
+
+
+class Citation(models.Model):
+    Role = CitationRole
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="citations")
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.APPEARANCE)
+    quote = models.TextField(blank=True, help_text="The exact words, if the source has them.")
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["role", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=CitationRole.values), name="citation_role_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "source", "role"], name="citation_unique_per_role"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} ({self.role}) for {self.claim}"
+
+
+class StatusChange(models.Model):
+    """One entry of a claim's verdict timeline; append-only, written by services only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField(
+        max_length=12, choices=ClaimStatus.choices, blank=True, help_text="Empty for the first."
+    )
+    new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    rationale = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_changes",
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [
+            models.Index(fields=["claim", "changed_at", "id"], name="statuschange_claim_idx"),
+            models.Index(fields=["-changed_at", "-id"], name="statuschange_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_status__in=ClaimStatus.values),
+                name="statuschange_new_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
+                name="statuschange_old_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_status="unverified") | ~Q(rationale=""),
+                name="statuschange_verdict_has_rationale",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"

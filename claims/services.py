@@ -1,0 +1,142 @@
+"""The only writes that span models or need an audit: every caller (views, admin, API,
+commands) goes through these, so the verdict timeline and the history can't be bypassed."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Citation, Claim, StatusChange
+
+NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
+
+
+class VersionConflict(Exception):
+    """Someone else saved the record after this edit began; `current` is what they saved."""
+
+    def __init__(self, current):
+        super().__init__(f"{current._meta.verbose_name} was changed by someone else")
+        self.current = current
+
+
+def _audit(instance, by, reason):
+    # simple-history reads these when it writes the history row for this save.
+    if by is not None and by.is_authenticated:
+        instance._history_user = by
+    if reason:
+        instance._change_reason = reason[:100]
+
+
+def _saved_fields(instance):
+    """The fields an edit may write: what forms edit plus the bookkeeping columns.
+    Status is left out: only claim_set_status writes it."""
+    names = [f.name for f in instance._meta.concrete_fields if f.editable and not f.primary_key]
+    extra = {"version", "updated_at", "updated_by"}
+    return names + [f.name for f in instance._meta.concrete_fields if f.name in extra]
+
+
+def validate_status_change(*, status, rationale):
+    if status not in Claim.Status.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if status in NEEDS_RATIONALE and not (rationale or "").strip():
+        raise ValidationError({"rationale": "Say why: a rationale is required for this verdict."})
+
+
+@transaction.atomic
+def save_versioned(instance, *, by, expected_version, reason=""):
+    """Save an edit of an existing actor, source or claim unless someone saved it first.
+
+    Raises VersionConflict (carrying the current row) when `expected_version` is stale."""
+    model = type(instance)
+    current = model.objects.select_for_update().get(pk=instance.pk)
+    if current.version != int(expected_version):
+        raise VersionConflict(current)
+    instance.version = current.version + 1
+    if hasattr(instance, "updated_by_id") and by is not None and by.is_authenticated:
+        instance.updated_by = by
+    _audit(instance, by, reason)
+    instance.save(update_fields=_saved_fields(instance))
+    return instance
+
+
+@transaction.atomic
+def create_record(instance, *, by, reason=""):
+    """Create an actor, source or citation with its author recorded in the history."""
+    _audit(instance, by, reason)
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def delete_record(instance, *, by, reason=""):
+    _audit(instance, by, reason)
+    instance.delete()
+
+
+@transaction.atomic
+def create_claim(
+    *,
+    by,
+    actor,
+    headline,
+    text,
+    stated_on,
+    status=Claim.Status.UNVERIFIED,
+    rationale="",
+    at=None,
+    citations=(),
+):
+    """Create a claim, its citations and the first entry of its verdict timeline."""
+    validate_status_change(status=status, rationale=rationale)
+    user = by if by is not None and by.is_authenticated else None
+    claim = Claim(
+        actor=actor,
+        headline=headline,
+        text=text,
+        stated_on=stated_on,
+        created_by=user,
+        updated_by=user,
+    )
+    _audit(claim, by, "created")
+    claim.full_clean()
+    claim.save()
+    for citation in citations:
+        citation.claim = claim
+        create_record(citation, by=by)
+    claim_set_status(claim=claim, status=status, rationale=rationale, by=by, at=at)
+    claim.refresh_from_db()
+    return claim
+
+
+@transaction.atomic
+def claim_set_status(*, claim, status, rationale="", by, at=None):
+    """Record a verdict: append a StatusChange and make it the claim's current status.
+
+    The claim row is locked, so concurrent changes land one after another in the timeline
+    and the current status is always the latest."""
+    rationale = (rationale or "").strip()
+    validate_status_change(status=status, rationale=rationale)
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    user = by if by is not None and by.is_authenticated else None
+    change = StatusChange.objects.create(
+        claim=locked,
+        old_status="" if not locked.status_changes.exists() else locked.status,
+        new_status=status,
+        rationale=rationale,
+        changed_by=user,
+        changed_at=at or timezone.now(),
+    )
+    locked.status = status
+    locked.status_rationale = rationale
+    if user is not None:
+        locked.updated_by = user
+    _audit(locked, by, f"status → {status}")
+    locked.save(update_fields=["status", "status_rationale", "updated_by", "updated_at"])
+    claim.status, claim.status_rationale = locked.status, locked.status_rationale
+    return change
+
+
+@transaction.atomic
+def add_citation(*, claim, source, role, quote="", note="", by):
+    return create_record(
+        Citation(claim=claim, source=source, role=role, quote=quote, note=note), by=by
+    )

@@ -1,0 +1,92 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.factories import UserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Name what can't run here instead of failing: PostgreSQL-only and browser tests."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL unset: running on SQLite)")
+    skip_browser = pytest.mark.skip(reason=f"{CHROMIUM} not installed")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "browser" in item.keywords and not shutil.which(CHROMIUM):
+            item.add_marker(skip_browser)
+
+
+@pytest.fixture
+def reader(db):
+    return UserFactory(username="reader", role="reader")
+
+
+@pytest.fixture
+def analyst(db):
+    return UserFactory(username="analyst", role="analyst")
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="admin", role="admin")
+
+
+@pytest.fixture
+def users(reader, analyst, admin):
+    return {"reader": reader, "analyst": analyst, "admin": admin}
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def reader_client(client, reader):
+    return _client_for(client, reader)
+
+
+@pytest.fixture
+def analyst_client(client, analyst):
+    return _client_for(client, analyst)
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    return _client_for(client, admin)
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+# Browser tests: Debian's Chromium, never a downloaded one.
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -8,3 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+# Database outages answer 503, not 500, even when they happen outside a view.
+handler500 = "claims.middleware.server_error"

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
@@ -8,23 +9,30 @@ from . import services
 from .models import Actor, Citation, Claim, Source, StatusChange
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
-    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
+class TolerantAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up as a key when a refused form
+    is shown again, and a value that isn't one (only a crafted POST sends it) raised a
+    ValueError: a 500. Such a value is shown as nothing selected; the form error stays."""
 
-    show_facets = admin.ShowFacets.NEVER
-    show_full_result_count = False
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.target_field
+        keys = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            keys.append(item)
+        return super().optgroups(name, keys, attr)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (VersionCheckedForm, form), {})
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            services.save_versioned(
-                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
+class TolerantAutocompleteMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = TolerantAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
             )
-        else:
-            services.create_record(obj, by=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class VersionCheckedForm(forms.ModelForm):
@@ -62,6 +70,24 @@ def conflict_message(form, current):
         f"Someone else saved this record while you were editing it ({what}). Your input is "
         "still in the form below; check it against theirs and save again to overwrite."
     )
+
+
+class VersionedAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
+    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
+
+    # The base form declares expected_version, so `fields` may list it (a non-model field
+    # listed in `fields` must be declared on the form the admin starts from).
+    form = VersionCheckedForm
+    show_facets = admin.ShowFacets.NEVER
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.save_versioned(
+                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
+            )
+        else:
+            services.create_record(obj, by=request.user)
 
 
 @admin.register(Actor)
@@ -104,7 +130,7 @@ class SourceAdmin(VersionedAdmin):
     ]
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(TolerantAutocompleteMixin, admin.TabularInline):
     model = Citation
     extra = 1
     autocomplete_fields = ["source"]
@@ -215,7 +241,7 @@ class ClaimAdmin(VersionedAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["claim", "source", "role"]
     list_filter = ["role"]
     search_fields = ["claim__headline", "source__title", "quote"]

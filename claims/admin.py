@@ -19,7 +19,7 @@ class TolerantAutocompleteSelect(AutocompleteSelect):
         keys = []
         for item in value:
             try:
-                target.to_python(item)
+                target.run_validators(target.to_python(item))  # a key, and in range
             except ValidationError:
                 continue
             keys.append(item)

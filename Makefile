@@ -1,10 +1,11 @@
 # ClaimTracker: `make run` serves the demo, `make test` runs the whole suite.
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || echo python3)
+# The first interpreter that actually runs (a pyenv shim may exist for a version not installed).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: install run test lint bench security load clean
+.PHONY: install run test lint bench security load restart-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +25,23 @@ run: install
 test: install
 	$(DEV_ENV) scripts/test.sh $(BIN)
 
+# Long runs, never part of `make test`; each writes its latest figures to docs/RELIABILITY.md.
+# 60 s of reads and writes by 8 users against gunicorn + PostgreSQL (database ct_load).
+load: install
+	$(BIN)/python scripts/load.py $(LOAD_ARGS)
+
+# The same with PostgreSQL stopped for 5 s midway. A throwaway server under var/ by default;
+# LOAD_ARGS="--pg shared" restarts the machine's cluster (disrupts its other users).
+restart-test: install
+	$(BIN)/python scripts/load.py --restart $(LOAD_ARGS)
+
+# wapiti and sqlmap (pinned, in .venv-security) against a local server with the demo data.
+security: install
+	scripts/security.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var staticfiles test-artifacts
+	rm -rf $(VENV) .venv-security var staticfiles test-artifacts

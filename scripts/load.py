@@ -195,14 +195,15 @@ def accepting_connections(db):
 class Browser:
     """One user's keep-alive HTTP connection with cookies, as if behind a TLS proxy."""
 
-    def __init__(self, port):
+    def __init__(self, port, scheme="https"):
         self.port = port
+        self.scheme = scheme
         self.conn = None
         self.cookies = {}
 
     def request(self, method, path, form=None):
-        origin = f"https://127.0.0.1:{self.port}"
-        headers = {"Host": f"127.0.0.1:{self.port}", "X-Forwarded-Proto": "https"}
+        origin = f"{self.scheme}://127.0.0.1:{self.port}"
+        headers = {"Host": f"127.0.0.1:{self.port}", "X-Forwarded-Proto": self.scheme}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -569,7 +570,7 @@ def main():
                 cur.execute("SELECT id FROM claims_claim ORDER BY id")
                 claim_ids = [row[0] for row in cur.fetchall()]
         log(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads")
-        gunicorn_log = open(VAR / "load-gunicorn.log", "w")  # noqa: SIM115 - closed below
+        gunicorn_log = open(VAR / "load-gunicorn.log", "w")
         server = subprocess.Popen(  # noqa: S603
             [GUNICORN, "-c", "gunicorn.conf.py"],
             cwd=ROOT,

@@ -414,6 +414,8 @@ def main():
                         "_save": "Save",
                     }
                 ),
+                # What a person types into (the rest are empty or hidden).
+                "parameters": "title,publisher,notes,kind,published_on",
             }
         )
         start_urls = [base + path for path in candidates.values()]

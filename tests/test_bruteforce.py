@@ -6,6 +6,8 @@ import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset
 from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.test import Client, RequestFactory
 
 from claims.security import client_ip
@@ -153,3 +155,30 @@ def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forward
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
 
     assert client_ip(request) == expected
+
+
+def test_site_login_page_is_throttled_too(settings, analyst, client):
+    try:
+        get_template("registration/login.html")
+    except TemplateDoesNotExist:
+        pytest.skip("the site's login page (registration/login.html) is not built yet")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/accounts/login/",
+            {"username": "analyst", "password": f"guess-{attempt}"},
+            REMOTE_ADDR=ATTACKER_IP,
+        )
+
+    response = client.post(
+        "/accounts/login/", {"username": "analyst", "password": PASSWORD}, REMOTE_ADDR=ATTACKER_IP
+    )
+
+    assert response.status_code == 429
+    assert not _logged_in(client)
+
+
+def test_server_side_login_without_a_request_still_works(analyst, client):
+    """The test client's login() calls authenticate() without a request; axes alone would
+    refuse it (there is no visitor to throttle)."""
+    assert client.login(username="analyst", password=PASSWORD)
+    assert _logged_in(client)

@@ -311,11 +311,18 @@ def markdown(started, args, database, wapiti, sqlmap, findings, failing, failed)
         )
         lines.append(f"- sqlmap `{result['target']}`: {verdict} ({result['seconds']} s)")
     if findings:
-        lines += ["", "| scanner | level | category | where | parameter |", "|---|---|---|---|---|"]
-        for f in sorted(findings, key=lambda f: -f["level"]):
+        grouped = {}
+        for f in findings:
+            key = (f["scanner"], f["level"], f["category"], f["where"], f["parameter"])
+            grouped[key] = grouped.get(key, 0) + 1
+        lines += ["", "| scanner | level | category | where | parameter | times |"]
+        lines.append("|---|---|---|---|---|---|")
+        for (scanner, level, category, where, parameter), times in sorted(
+            grouped.items(), key=lambda item: (-item[0][1], item[0][3], item[0][4])
+        ):
             lines.append(
-                f"| {f['scanner']} | {LEVELS.get(f['level'], f['level'])} | "
-                f"{f['category']} | `{f['where']}` | {f['parameter']} |"
+                f"| {scanner} | {LEVELS.get(level, level)} | {category} | `{where}` | "
+                f"{parameter} | {times} |"
             )
     return "\n".join(lines)
 

@@ -255,3 +255,66 @@ def test_admin_add_forms_refuse_hostile_input_without_500(story, admin_client, f
         assert database_state() == before
     else:
         assert model.objects.count() == before[model._meta.label] + 1
+
+
+# The admin's lists take their own filter parameters (list_filter, search, ordering, page,
+# date hierarchy); wapiti found NUL characters in them gave a 500 on PostgreSQL.
+ADMIN_LISTS = {
+    "/admin/claims/claim/": [
+        "q",
+        "status__exact",
+        "actor__kind__exact",
+        "actor__country",
+        "stated_on__year",
+        "stated_on__month",
+        "stated_on__day",
+        "o",
+        "p",
+        "e",
+    ],
+    "/admin/claims/actor/": ["q", "kind__exact", "country", "o", "p"],
+    "/admin/claims/source/": ["q", "kind__exact", "published_on__year", "o", "p"],
+    "/admin/claims/citation/": ["q", "role__exact", "o", "p"],
+    "/admin/claims/statuschange/": ["q", "new_status__exact", "changed_at__year", "o", "p"],
+}
+
+
+@pytest.mark.parametrize("url", sorted(ADMIN_LISTS))
+@BOUNDED
+@given(data=st.data())
+def test_admin_lists_never_500_on_hostile_parameters(story, analyst_client, url, data):
+    query = data.draw(
+        st.dictionaries(
+            keys=st.sampled_from(ADMIN_LISTS[url]),
+            values=st.lists(hostile_text, min_size=1, max_size=2),
+            min_size=1,
+        ),
+        label="query",
+    )
+    analyst_client.raise_request_exception = False
+    before = database_state()
+
+    response = analyst_client.get(f"{url}?{urlencode(query, doseq=True)}")
+
+    assert response.status_code < 500
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    "query", ["actor__kind__exact=%00", "q=NIS%00", "o=1%00", "%00=1", "status__exact=x%00y"]
+)
+def test_nul_characters_in_query_strings_are_refused_with_400(story, analyst_client, query):
+    analyst_client.raise_request_exception = False
+    before = database_state()
+
+    response = analyst_client.get(f"/admin/claims/claim/?{query}")
+
+    assert response.status_code == 400
+    assert database_state() == before
+
+
+def test_nul_characters_get_a_json_400_naming_the_parameter_on_the_api(db, analyst_client):
+    response = analyst_client.get("/api/claims/?actor=kremlin%00")
+
+    assert response.status_code == 400
+    assert response.json() == {"actor": ["Null characters are not allowed."]}

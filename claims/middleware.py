@@ -4,8 +4,8 @@ failover, network), and a 400 for query parameters it can't even hold."""
 import logging
 import sys
 
-from django.db import InterfaceError, OperationalError
 from django.core.exceptions import BadRequest
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views import defaults
@@ -28,6 +28,8 @@ def database_unavailable_response():
 
 class DatabaseUnavailableMiddleware:
     """A view that can't reach the database answers 503 with Retry-After, not a 500.
+    (OperationalError also covers the other transient failures worth retrying: a query
+    cancelled by statement_timeout, a deadlock, SQLite's "database is locked".)
 
     Persistent connections are checked before reuse (CONN_HEALTH_CHECKS), so the first
     request after the database is back gets a fresh connection: no restart of the app."""
@@ -45,28 +47,36 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-class RejectNullCharactersMiddleware:
-    """PostgreSQL text can't contain NUL characters: a list filter with one (?kind=%00) made
-    the query raise, a 500 (wapiti found it in the admin's lists). A query string carrying
-    one is refused with a 400 naming the parameter. Form fields already refuse NUL one by
-    one (Django's CharField), keeping what the user typed."""
+class RejectUnservableQueryMiddleware:
+    """Query strings the database can't serve are refused with a 400 naming the parameter
+    (JSON on /api/), before any view runs:
+
+    - NUL characters: PostgreSQL text can't contain them, so a list filter with one
+      (?kind=%00) made the query raise, a 500 (wapiti found it in the admin's lists). Form
+      fields already refuse NUL one by one (Django's CharField), keeping what was typed.
+    - More than MAX_QUERY_STRING characters: gunicorn refuses such request lines anyway
+      (limit_request_line); refusing them here too keeps the app's answer the same behind
+      any server (SQLite, for one, can't match a LIKE pattern that long)."""
 
     MESSAGE = "Null characters are not allowed."
+    MAX_QUERY_STRING = 4094
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        bad = sorted(
-            name
-            for name, values in request.GET.lists()
-            if "\x00" in name or any("\x00" in value for value in values)
-        )
-        if bad:
-            names = [name.replace("\x00", "\\x00") for name in bad]
+        if len(request.META.get("QUERY_STRING", "")) > self.MAX_QUERY_STRING:
+            problems = {"query": f"The query is longer than {self.MAX_QUERY_STRING} characters."}
+        else:
+            problems = {
+                name.replace("\x00", "\\x00"): self.MESSAGE
+                for name, values in request.GET.lists()
+                if "\x00" in name or any("\x00" in value for value in values)
+            }
+        if problems:
             if request.path.startswith("/api/"):
-                return JsonResponse({name: [self.MESSAGE] for name in names}, status=400)
-            raise BadRequest(f"{self.MESSAGE} Parameter(s): {', '.join(names)}")
+                return JsonResponse({k: [v] for k, v in sorted(problems.items())}, status=400)
+            raise BadRequest("; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
         return self.get_response(request)
 
 

@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "claims.middleware.RejectNullCharactersMiddleware",
+    "claims.middleware.RejectUnservableQueryMiddleware",
     "claims.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view into the 429 page.
     "axes.middleware.AxesMiddleware",

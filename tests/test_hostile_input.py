@@ -318,3 +318,11 @@ def test_nul_characters_get_a_json_400_naming_the_parameter_on_the_api(db, analy
 
     assert response.status_code == 400
     assert response.json() == {"actor": ["Null characters are not allowed."]}
+
+
+def test_overlong_query_strings_are_refused_with_400(story, analyst_client):
+    analyst_client.raise_request_exception = False
+
+    response = analyst_client.get("/admin/claims/claim/", {"q": "A" * 5000})
+
+    assert response.status_code == 400

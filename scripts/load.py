@@ -116,7 +116,7 @@ class SharedPostgres:
 class PrivatePostgres(SharedPostgres):
     """A throwaway cluster under var/ on its own port: restarting it disturbs no one."""
 
-    port = 55432
+    port = 25432  # below the ephemeral range (32768+), so no client connection holds it
 
     def __init__(self, dbname):
         super().__init__(dbname)

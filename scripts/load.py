@@ -325,7 +325,7 @@ class User(threading.Thread):
                 self.write()
             else:
                 path = self.rng.choice(self.reads)()
-                status, _, _ = self.timed("read", "GET", path)
+                self.timed("read", "GET", path)
             if self.records and self.records[-1][3] != 200 and self.records[-1][3] != 302:
                 time.sleep(0.05)  # a refused user waits a moment before trying again
         self.browser.close()
@@ -390,7 +390,7 @@ def percentile(values, fraction):
     return values[min(len(values) - 1, int(fraction * len(values)))]
 
 
-def analyse(records, acked, in_db, mode, outage):
+def analyse(records, acked, in_db, outage):
     ok_status = {200, 302}
     by_status = {}
     pages = {}
@@ -653,7 +653,7 @@ def main():
                     "SELECT headline FROM claims_claim WHERE headline LIKE %s", [f"load {run_id} %"]
                 )
                 in_db = {row[0] for row in cur.fetchall()}
-        result = analyse(records, acked, in_db, "restart" if args.restart else "load", outage)
+        result = analyse(records, acked, in_db, outage)
         result["logged_in_users"] = sum(1 for user in users if user.logged_in)
         result["checks"]["every user logged in"] = result["logged_in_users"] == args.users
         result["passed"] = all(result["checks"].values())

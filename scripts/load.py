@@ -92,16 +92,8 @@ class SharedPostgres:
         return f"postgres://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def _ctl(self, action):
-        run(
-            [
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                self.version,
-                "main",
-                action,
-                *(["-m", "fast"] if action == "stop" else []),
-            ]
-        )
+        # stop uses the "fast" mode by default: open transactions are rolled back.
+        run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", action])
 
     def stop(self):
         self._ctl("stop")

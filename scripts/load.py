@@ -579,20 +579,34 @@ def main():
             lambda: "/admin/claims/actor/",
             lambda: "/admin/claims/source/",
         ]
-        # The public pages too, where this branch has them (the admin works everywhere).
-        probe = Browser(port)
-        probe.request("GET", "/admin/login/")
+        # The site's own pages too, where this branch has them (the admin works everywhere).
+        probe = User(
+            index=0,
+            port=port,
+            password=password,
+            run_id=run_id,
+            deadline=0,
+            write_ratio=0,
+            reads=[],
+            actors=actors,
+            rng_seed=0,
+        )
+        probe.login()
         for candidate in (
             lambda: "/claims/",
+            lambda: "/claims/?" + urlencode({"q": random.choice(SEARCH_WORDS)}),
             lambda: f"/claims/{random.choice(claim_ids)}/",
             lambda: "/actors/",
+            lambda: "/sources/",
         ):
             try:
-                status = probe.request("GET", candidate())[0]
+                status = probe.browser.request("GET", candidate())[0]
             except OSError:
                 status = None
-            log(f"public page {candidate()}: {status}")
-        probe.close()
+            if status == 200:
+                reads.append(candidate)
+            log(f"site page {candidate()}: {status}" + ("" if status == 200 else ", not read"))
+        probe.browser.close()
 
         deadline = time.monotonic() + args.duration
         users = [

@@ -116,3 +116,12 @@ def test_admin_shows_503_for_a_logged_in_user_while_the_database_is_down(
     response = analyst_client.get("/admin/claims/claim/")
 
     _assert_error_page(response, 503, "ClaimTracker is briefly unavailable")
+
+
+def test_login_answers_503_while_the_database_is_down(production, database_down):
+    client = Client(raise_request_exception=False)
+
+    response = client.post("/admin/login/", {"username": "analyst", "password": "x"})
+
+    _assert_error_page(response, 503, "ClaimTracker is briefly unavailable")
+    assert "sessionid" not in response.cookies  # not logged in

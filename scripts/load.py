@@ -672,7 +672,7 @@ def main():
                 server.kill()
         db.teardown()
 
-    name = "restart" if args.restart else "load"
+    name = f"restart-{args.pg}" if args.restart else "load"
     (VAR / f"{name}-report.json").write_text(json.dumps(result, indent=2, default=str))
     summary = markdown(result, args, started)
     print(summary)

@@ -10,7 +10,8 @@ if [ ! -f "$SEC/.installed" ] || [ "$REQUIREMENTS" -nt "$SEC/.installed" ]; then
   # wapiti 3.3 needs Python >= 3.12; take the newest interpreter that runs (pyenv shims
   # may name versions that aren't installed), else the pinned wapiti for 3.11.
   PY=""
-  for candidate in python3.13 python3.12 python3.11 python3; do
+  PYENV_PYTHONS=$(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.1[234]*/bin/python3 2>/dev/null | sort -rV || true)
+  for candidate in python3.14 python3.13 python3.12 $PYENV_PYTHONS python3.11 python3; do
     if "$candidate" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
       PY=$candidate; break
     fi

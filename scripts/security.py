@@ -195,6 +195,7 @@ def run_wapiti(base, cookie_header, start_urls, budget):
                 )
     crawled = data.get("infos", {}).get("crawled_pages_nbr")
     summary = {
+        "version": data.get("infos", {}).get("version", "wapiti"),
         "crawled_pages": crawled,
         "by_category": {
             f"{f['category']} ({LEVELS.get(f['level'], f['level'])})": sum(
@@ -292,7 +293,8 @@ def markdown(started, args, database, wapiti, sqlmap, findings, failing, failed)
         f"**{'FAILED' if failed else 'PASSED'}** "
         f"({len(failing)} finding(s) of medium severity or above).",
         "",
-        f"- wapiti ({WAPITI_MODULES}): crawled {wapiti.get('crawled_pages', '?')} pages; "
+        f"- {wapiti.get('version', 'wapiti')} ({WAPITI_MODULES}): "
+        f"crawled {wapiti.get('crawled_pages', '?')} pages; "
         + (
             "; ".join(f"{k}: {v}" for k, v in wapiti.get("by_category", {}).items())
             or "no findings"

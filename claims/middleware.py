@@ -16,11 +16,14 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable_response():
-    """The 503 page. It touches neither the database nor the session, so it renders while
-    PostgreSQL is down."""
-    body = loader.get_template("503.html").render()
-    response = HttpResponse(body, status=503)
+def database_unavailable_response(request):
+    """The 503 page (JSON on /api/). It touches neither the database nor the session, so
+    it renders while PostgreSQL is down."""
+    if request.path.startswith("/api/"):
+        message = "The database is briefly unavailable; nothing was saved. Retry shortly."
+        response = JsonResponse({"detail": message}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -43,7 +46,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
             logger.warning("Database unavailable for %s: %s", request.path, exception)
-            return database_unavailable_response()
+            return database_unavailable_response(request)
         return None
 
 
@@ -84,7 +87,7 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     """handler500: database errors outside a view (e.g. saving the session in middleware)
     reach Django's 500 handler instead of process_exception; they get the 503 page too."""
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
-        return database_unavailable_response()
+        return database_unavailable_response(request)
     try:
         return defaults.server_error(request, template_name)
     except Exception:  # the 500 page itself failed (e.g. a missing static manifest entry)

@@ -19,6 +19,7 @@ def count_claims(request):
 urlpatterns = [
     path("test/bug/", fail_with_a_bug),
     path("test/count-claims/", count_claims),
+    path("api/test/count-claims/", count_claims),
     *site_urlpatterns,
 ]
 

@@ -125,3 +125,12 @@ def test_login_answers_503_while_the_database_is_down(production, database_down)
 
     _assert_error_page(response, 503, "ClaimTracker is briefly unavailable")
     assert "sessionid" not in response.cookies  # not logged in
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_api_gets_a_json_503_while_the_database_is_down(production, database_down):
+    response = Client(raise_request_exception=False).get("/api/test/count-claims/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "briefly unavailable" in response.json()["detail"]

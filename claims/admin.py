@@ -8,25 +8,6 @@ from . import services
 from .models import Actor, Citation, Claim, Source, StatusChange
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
-    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
-
-    show_facets = admin.ShowFacets.NEVER
-    show_full_result_count = False
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (VersionCheckedForm, form), {})
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            services.save_versioned(
-                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
-            )
-        else:
-            services.create_record(obj, by=request.user)
-
-
 class VersionCheckedForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -62,6 +43,22 @@ def conflict_message(form, current):
         f"Someone else saved this record while you were editing it ({what}). Your input is "
         "still in the form below; check it against theirs and save again to overwrite."
     )
+
+
+class VersionedAdmin(SimpleHistoryAdmin):
+    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
+
+    form = VersionCheckedForm
+    show_facets = admin.ShowFacets.NEVER
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.save_versioned(
+                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
+            )
+        else:
+            services.create_record(obj, by=request.user)
 
 
 @admin.register(Actor)

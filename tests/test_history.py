@@ -60,3 +60,17 @@ def test_management_command_writes_history_rows():
     # The loader acts as nobody in particular: history rows exist, with no user.
     assert claim.history.count() >= 2
     assert claim.history.latest().status == "denied"
+
+
+def test_admin_can_revert_to_an_earlier_version(admin_client, admin):
+    actor = ActorFactory(name="Original")
+    first = actor.history.latest()
+    actor.name = "Changed"
+    services.save_versioned(actor, by=admin, expected_version=actor.version)
+    url = reverse("admin:claims_actor_simple_history", args=[actor.pk, first.history_id])
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["expected_version"] = form.fields["expected_version"].initial
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    assert Actor.objects.get(pk=actor.pk).name == "Original"

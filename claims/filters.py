@@ -68,6 +68,12 @@ def full_text_search(queryset, query):
     return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id: "1.5" is an error, not silently id 1."""
+
+    field_class = forms.IntegerField
+
+
 class ClaimOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         # Always end on the primary key, so pages are stable whatever the sort.
@@ -95,9 +101,7 @@ class ClaimFilter(django_filters.FilterSet):
         distinct=False,
         label="Status",
     )
-    source = django_filters.NumberFilter(
-        method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1
-    )
+    source = IdFilter(method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1)
     kind = django_filters.ChoiceFilter(
         field_name="actor__kind", choices=ActorKind.choices, label="Actor kind", empty_label="Any"
     )

@@ -181,8 +181,13 @@ class CitationForm(forms.Form):
     new_source_url = forms.URLField(
         required=False, max_length=2000, label="New source URL", assume_scheme="https"
     )
-    role = forms.ChoiceField(choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE)
+    role = forms.ChoiceField(
+        choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE, required=False
+    )
     quote = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Quote")
+
+    def clean_role(self):
+        return self.cleaned_data["role"] or Citation.Role.APPEARANCE
 
     def clean_source(self):
         value = self.cleaned_data["source"].strip()

@@ -38,7 +38,9 @@ def test_timeline_says_system_when_nobody_is_recorded(reader_client, claim):
 
 
 def test_timeline_shows_who_changed_what_and_why(reader_client, claim, analyst):
-    services.claim_set_status(claim=claim, status="denied", rationale="Gerasimov said so.", by=analyst)
+    services.claim_set_status(
+        claim=claim, status="denied", rationale="Gerasimov said so.", by=analyst
+    )
     response = reader_client.get(claim.get_absolute_url())
     timeline = response.content.decode().split('id="timeline"')[1]
     assert "analyst" in timeline and "Gerasimov said so." in timeline
@@ -46,7 +48,9 @@ def test_timeline_shows_who_changed_what_and_why(reader_client, claim, analyst):
 
 
 def test_unknown_claim_is_404(reader_client):
-    assert reader_client.get(reverse("claims:claim-detail", kwargs={"pk": 999999})).status_code == 404
+    assert (
+        reader_client.get(reverse("claims:claim-detail", kwargs={"pk": 999999})).status_code == 404
+    )
 
 
 def test_head_extra_block_is_there_for_later_metadata(reader_client, claim):

@@ -75,7 +75,9 @@ def test_each_active_filter_has_a_link_removing_only_it(analyst_client):
     ActorFactory(slug="kremlin")
     ActorFactory(slug="nato")
     response = analyst_client.get(LIST + "?actor=kremlin&actor=nato&status=denied")
-    links = {(f["label"], f["value"]): f["query"] for f in response.context["browser"].active_filters}
+    links = {
+        (f["label"], f["value"]): f["query"] for f in response.context["browser"].active_filters
+    }
     assert links == {
         ("Actor", "kremlin"): "actor=nato&status=denied",
         ("Actor", "nato"): "actor=kremlin&status=denied",

@@ -15,8 +15,10 @@ class VersionedAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
     def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (VersionCheckedForm, form), {})
+        # The base form must declare expected_version, since `fields` names it: mixing it in
+        # after modelform_factory is too late ("Unknown field(s) (expected_version)").
+        kwargs.setdefault("form", VersionCheckedForm)
+        return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

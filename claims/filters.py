@@ -128,6 +128,7 @@ class ClaimFilter(django_filters.FilterSet):
             ("updated_at", "updated"),
         ),
         label="Order by",
+        empty_label="Newest stated first",
     )
 
     class Meta:

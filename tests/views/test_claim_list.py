@@ -133,9 +133,10 @@ def test_list_paginates_fifty_per_page_and_keeps_the_filter(analyst_client):
     assert len(second.context["browser"].claims) == 1
 
 
-@pytest.mark.parametrize("page", ["abc", "0", "999", "-1"])
-def test_odd_page_numbers_show_a_page_not_an_error(analyst_client, claim, page):
-    response = analyst_client.get(f"{LIST}?page={page}")
+# Not named `page`: pytest-playwright would take it for its browser page fixture.
+@pytest.mark.parametrize("number", ["abc", "0", "999", "-1"])
+def test_odd_page_numbers_show_a_page_not_an_error(analyst_client, claim, number):
+    response = analyst_client.get(f"{LIST}?page={number}")
     assert response.status_code == 200
     assert response.context["browser"].claims == [claim]
 

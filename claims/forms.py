@@ -155,6 +155,11 @@ class SourceForm(VersionedForm):
         }
 
 
+class CitationChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, citation):
+        return f"{citation.source.title} ({citation.get_role_display().split(' (')[0]})"
+
+
 class ClaimForm(VersionedForm):
     actor = ActorSlugField()
 
@@ -165,6 +170,17 @@ class ClaimForm(VersionedForm):
             "text": forms.Textarea(attrs={"rows": 5}),
             "stated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+
+    def __init__(self, *args, can_remove_citations=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and can_remove_citations:
+            self.fields["remove_citations"] = CitationChoiceField(
+                queryset=self.instance.citations.select_related("source"),
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                label="Remove these citations",
+                help_text="The sources themselves stay.",
+            )
 
 
 class CitationForm(forms.Form):
@@ -272,7 +288,12 @@ class BaseCitationFormSet(forms.BaseFormSet):
 
 
 CitationFormSet = forms.formset_factory(
-    CitationForm, formset=BaseCitationFormSet, extra=2, max_num=20, validate_max=True
+    CitationForm,
+    formset=BaseCitationFormSet,
+    extra=2,
+    max_num=20,
+    absolute_max=20,  # a forged TOTAL_FORMS can't make the server build thousands of forms
+    validate_max=True,
 )
 
 

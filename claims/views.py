@@ -262,6 +262,11 @@ class ClaimFormMixin(VersionedEditMixin):
             kwargs["existing_citations"] = self.object.citations.select_related("source")
         return super().get_context_data(**kwargs)
 
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["can_remove_citations"] = self.request.user.has_perm("claims.delete_citation")
+        return kwargs
+
     def get_initial(self):
         # "Add a claim by <actor>" links pass the actor's slug.
         initial = super().get_initial()
@@ -306,6 +311,8 @@ class ClaimFormMixin(VersionedEditMixin):
                 citations=citations,
             )
         claim = super().save_form(form)
+        for citation in form.cleaned_data.get("remove_citations", ()):
+            services.delete_record(citation, by=user)
         for citation in citations:
             services.add_citation(
                 claim=claim,
@@ -369,7 +376,16 @@ class ClaimDeleteView(RecordDeleteView):
         return reverse("claims:claim-list")
 
 
-class ActorListView(AccessMixin, ListView):
+class LenientPaginationMixin:
+    """An odd ?page= (text, 0, past the end) shows the nearest page instead of a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
     model = Actor
     paginate_by = 50
     template_name = "claims/actor_list.html"
@@ -453,7 +469,7 @@ class ActorDeleteView(RecordDeleteView):
         return reverse("claims:actor-list")
 
 
-class SourceListView(AccessMixin, ListView):
+class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
     model = Source
     paginate_by = 50
     template_name = "claims/source_list.html"

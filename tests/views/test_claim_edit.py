@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from claims import services
 from claims.models import Citation, Claim, Source, StatusChange
-from tests.factories import SourceFactory
+from tests.factories import CitationFactory, SourceFactory
 from tests.views.conftest import claim_form_data
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +203,18 @@ def test_admin_deletes_a_claim_with_its_citations_and_timeline(admin_client, cla
 def test_created_claim_date_is_the_one_typed(analyst_client, actor):
     analyst_client.post(CREATE, claim_form_data(stated_on="2024-10-10"))
     assert Claim.objects.get().stated_on == datetime.date(2024, 10, 10)
+
+
+def test_edit_can_remove_a_citation_but_keeps_the_source(analyst_client, analyst, claim, source):
+    citation = claim.citations.get()
+    data = claim_form_data(claim, remove_citations=[str(citation.pk)])
+    assert analyst_client.post(edit_url(claim), data).status_code == 302
+    assert not claim.citations.exists() and Source.objects.filter(pk=source.pk).exists()
+    assert Citation.history.filter(id=citation.pk, history_type="-").get().history_user == analyst
+
+
+def test_removing_another_claims_citation_is_refused(analyst_client, claim):
+    other = CitationFactory()
+    data = claim_form_data(claim, remove_citations=[str(other.pk)])
+    assert analyst_client.post(edit_url(claim), data).status_code == 400
+    assert Citation.objects.filter(pk=other.pk).exists()

@@ -168,3 +168,10 @@ def test_analyst_sees_edit_but_not_delete(world, analyst_client):
         response.content
     )
     assert b"Delete claim" not in response.content
+
+
+def test_refusal_page_is_in_the_site_style_and_says_why(world, reader_client):
+    response = reader_client.post(reverse("claims:claim-create"), claim_form_data())
+    assert response.status_code == 403
+    assert b"You can't do that with this account" in response.content
+    assert b"css/claimtracker.css" in response.content

@@ -301,7 +301,8 @@ class ClaimFormMixin(VersionedEditMixin):
         try:
             return super().form_valid(form)
         except ValidationError as error:
-            form.add_error(None, error)
+            # The model's own checks (full_clean in create_claim): shown above the form.
+            form.add_error(None, error.messages)
             context = self.get_context_data(form=form, citation_formset=self.formset)
             return self.render_to_response(context, status=400)
 

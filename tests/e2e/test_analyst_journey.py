@@ -32,6 +32,9 @@ def analyst_page(page, live_server, settings):
 
 def test_analyst_journey(analyst_page, live_server, artifacts_dir):
     page, base = analyst_page, live_server.url
+    # The Content-Security-Policy forbids inline script and style: any violation is a bug.
+    console_errors = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     other = ClaimFactory(headline="Someone else's claim")
 
     # An actor.
@@ -93,6 +96,8 @@ def test_analyst_journey(analyst_page, live_server, artifacts_dir):
     expect(rows.first).to_contain_text("Denied")
     page.screenshot(path=str(artifacts_dir / "claim-list.png"), full_page=True)
 
+    assert console_errors == []
+
     # The same claim in the admin.
     page.goto(f"{base}/admin/claims/claim/{claim.pk}/change/")
     page.locator("#id_headline").fill("KCNA: no North Korean troops are in Russia")
@@ -101,3 +106,13 @@ def test_analyst_journey(analyst_page, live_server, artifacts_dir):
     claim.refresh_from_db()
     assert claim.headline == "KCNA: no North Korean troops are in Russia"
     assert claim.version == 2
+
+
+def test_keyboard_focus_is_visible(analyst_page, live_server):
+    page = analyst_page
+    page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    expect(focused).to_have_text("Skip to content")
+    expect(focused).to_be_visible()
+    outline = focused.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"

@@ -90,7 +90,7 @@ class ClaimFilter(django_filters.FilterSet):
         field_name="actor",
         to_field_name="slug",
         queryset=Actor.objects.all(),
-        widget=RepeatableTextInput,
+        widget=RepeatableTextInput(attrs={"list": "actor-suggestions", "autocomplete": "off"}),
         distinct=False,  # no join: DISTINCT would only slow the list down
         label="Actor",
         help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",

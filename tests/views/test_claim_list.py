@@ -164,3 +164,12 @@ def test_page_has_one_h1_and_labels_for_every_filter(analyst_client, claim):
     assert content.count("<h1") == 1
     for name in ["actor", "source", "kind", "country", "stated_from", "stated_to", "q", "ordering"]:
         assert f'<label for="id_{name}"' in content
+
+
+def test_actor_box_suggests_only_the_busiest_actors(analyst_client):
+    for _ in range(12):
+        ClaimFactory()
+    content = analyst_client.get(LIST).content.decode()
+    suggestions = content.split('<datalist id="actor-suggestions">')[1].split("</datalist>")[0]
+    assert suggestions.count("<option") == 10
+    assert 'list="actor-suggestions"' in content

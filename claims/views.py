@@ -247,6 +247,12 @@ class VersionedEditMixin:
             form.instance, by=self.request.user, expected_version=form.cleaned_data["version"]
         )
 
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        # The form writes the user's input into the instance; headings name the saved row.
+        self.saved_label = str(obj)
+        return obj
+
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -254,6 +260,7 @@ class VersionedEditMixin:
         meta = self.model._meta
         kwargs.setdefault("verbose_name", meta.verbose_name)
         kwargs.setdefault("cancel_url", reverse(f"claims:{meta.model_name}-list"))
+        kwargs.setdefault("saved_label", getattr(self, "saved_label", ""))
         return super().get_context_data(**kwargs)
 
 

@@ -218,3 +218,9 @@ def test_removing_another_claims_citation_is_refused(analyst_client, claim):
     data = claim_form_data(claim, remove_citations=[str(other.pk)])
     assert analyst_client.post(edit_url(claim), data).status_code == 400
     assert Citation.objects.filter(pk=other.pk).exists()
+
+
+def test_edit_heading_names_the_saved_claim_not_the_typed_one(analyst_client, claim):
+    response = analyst_client.post(edit_url(claim), claim_form_data(claim, headline="x" * 200))
+    assert response.status_code == 400
+    assert f"<h1>Edit claim: {claim.headline}</h1>".encode() in response.content

@@ -48,6 +48,11 @@ class ActorSlugsField(forms.ModelMultipleChoiceField):
 class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = ActorSlugsField
 
+    def get_filter_predicate(self, v):
+        # The field resolves slugs to actors; match on the actor's key, not on the slug
+        # (django-filter would compare the foreign key with the to_field_name value).
+        return {self.field_name: v.pk}
+
 
 def full_text_search(queryset, query):
     """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""

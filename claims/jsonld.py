@@ -30,11 +30,12 @@ def with_review_date(queryset):
 
 
 def _review_date(claim):
-    reviewed_at = getattr(claim, "reviewed_at", None)
-    if reviewed_at is None:
+    if hasattr(claim, "reviewed_at"):  # annotated by with_review_date()
+        reviewed_at = claim.reviewed_at
+    else:
         latest = claim.status_changes.order_by("-changed_at", "-pk").first()
-        reviewed_at = latest.changed_at if latest else claim.created_at
-    return reviewed_at.date().isoformat()
+        reviewed_at = latest.changed_at if latest else None
+    return (reviewed_at or claim.created_at).date().isoformat()
 
 
 def actor_jsonld(actor):

@@ -6,7 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -28,6 +28,19 @@ class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the record."
     default_code = "conflict"
+
+
+class ClaimFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with the filter's messages as Django formats them (its own
+    translation %-formats each message again and fails on a "%" the user typed)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+        return filterset.qs
 
 
 class Pagination(CursorPagination):
@@ -133,7 +146,7 @@ class ClaimViewSet(ServiceModelViewSet):
     )
     serializer_class = ClaimSerializer
     pagination_class = ClaimPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ClaimFilterBackend]
     filterset_class = ClaimFilter
 
     @extend_schema(

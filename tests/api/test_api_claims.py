@@ -301,3 +301,18 @@ def test_malformed_json_answers_400(api_as, story):
     )
     assert response.status_code == 400
     assert Claim.objects.count() == len(story["claims"])
+
+
+def test_a_percent_sign_in_an_unknown_actor_is_a_400_not_a_500(api_as, story):
+    response = api_as("reader").get("/api/claims/?actor=100%25")
+    assert response.status_code == 400
+    assert response.json()["actor"] == ["Unknown actor: 100%."]
+
+
+@pytest.mark.parametrize(
+    "query", ["actor=a%00b", "q=a%00b", "country=%00%00", "source=99999999999999999999"]
+)
+def test_odd_filter_values_never_answer_500(api_as, story, query):
+    response = api_as("reader").get(f"/api/claims/?{query}")
+    assert response.status_code in (200, 400)
+    assert Claim.objects.count() == len(story["claims"])

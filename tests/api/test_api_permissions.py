@@ -124,3 +124,17 @@ def test_token_authenticates_scripts(story, reader):
     assert client.get("/api/claims/").status_code == 200
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get("/api/claims/").status_code == 403
+
+
+def test_admin_manages_tokens_in_the_admin(admin_client, reader):
+    response = admin_client.post(
+        "/admin/authtoken/tokenproxy/add/", {"user": reader.pk}, follow=True
+    )
+    assert response.status_code == 200
+    from rest_framework.authtoken.models import Token
+
+    assert Token.objects.filter(user=reader).exists()
+
+
+def test_analyst_cannot_see_tokens_in_the_admin(analyst_client):
+    assert analyst_client.get("/admin/authtoken/tokenproxy/").status_code == 403

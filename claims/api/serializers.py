@@ -10,7 +10,7 @@ from claims import services
 from claims.models import Actor, Citation, Claim, Source
 
 
-def _as_drf_error(error):
+def as_api_error(error):
     """A model's ValidationError as the API's 400 body: {field: [messages]}."""
     if hasattr(error, "error_dict"):
         detail = {
@@ -61,7 +61,7 @@ class VersionedSerializer(serializers.ModelSerializer):
         try:
             candidate.full_clean(exclude=self.model_clean_exclude)
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from None
+            raise as_api_error(error) from None
         return attrs
 
     def create(self, validated_data):
@@ -214,7 +214,7 @@ class ClaimSerializer(VersionedSerializer):
             try:
                 services.validate_status_change(status=status, rationale=rationale)
             except DjangoValidationError as error:
-                detail = _as_drf_error(error).detail
+                detail = as_api_error(error).detail
                 if "rationale" in detail:
                     detail["status_rationale"] = detail.pop("rationale")
                 raise serializers.ValidationError(detail) from None
@@ -243,5 +243,5 @@ class StatusChangeSerializer(serializers.Serializer):
         try:
             services.validate_status_change(status=attrs["status"], rationale=attrs["rationale"])
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from None
+            raise as_api_error(error) from None
         return attrs

@@ -20,7 +20,7 @@ from .serializers import (
     ClaimSerializer,
     SourceSerializer,
     StatusChangeSerializer,
-    _as_drf_error,
+    as_api_error,
 )
 
 
@@ -103,7 +103,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
             current = self.get_serializer(exc.current).data
             return Response({"detail": str(exc), "current": current}, status=409)
         if isinstance(exc, DjangoValidationError):
-            exc = _as_drf_error(exc)
+            exc = as_api_error(exc)
         elif isinstance(exc, ProtectedError):
             exc = Conflict("Still in use: delete or move what refers to it first.")
         return super().handle_exception(exc)

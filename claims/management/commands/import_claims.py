@@ -22,7 +22,9 @@ class Command(BaseCommand):
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Can't read {file}: {error.strerror}") from None
-        with tqdm(unit="row", desc="Importing", disable=options["verbosity"] < 1) as bar:
+        with tqdm(
+            unit="row", desc="Importing", mininterval=1.0, disable=options["verbosity"] < 1
+        ) as bar:
 
             def on_start(total):
                 bar.reset(total=total)

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from django.db.models import Prefetch
 from django.http import JsonResponse, StreamingHttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import jsonld
 from .access import read_access_required
@@ -134,7 +134,7 @@ def _attachment(content, content_type, filename):
     return response
 
 
-@require_GET
+@require_safe
 @read_access_required
 def export_csv(request):
     filterset = filtered_claims(request.GET)
@@ -143,7 +143,7 @@ def export_csv(request):
     return _attachment(csv_lines(filterset.qs), "text/csv; charset=utf-8", "claims.csv")
 
 
-@require_GET
+@require_safe
 @read_access_required
 def export_json(request):
     filterset = filtered_claims(request.GET)
@@ -152,7 +152,7 @@ def export_json(request):
     return _attachment(json_array(export_records(filterset.qs)), "application/json", "claims.json")
 
 
-@require_GET
+@require_safe
 @read_access_required
 def export_jsonld(request):
     citations = Citation.objects.select_related("source").order_by("role", "pk")

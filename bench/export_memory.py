@@ -5,7 +5,11 @@
 
 Fills the database (bulk inserts: a data generator, not app code) up to each size, streams
 /claims.csv and /claims.json through the test client and prints rows, seconds and the peak
-Python memory (tracemalloc) while streaming."""
+Python memory (tracemalloc) while streaming.
+
+Measured 2026-11-27 on the shared dev machine (PostgreSQL 15, one citation per claim):
+100,000 claims: CSV 17 MB in 2.1 s, JSON 31 MB in 2.5 s; 300,000 claims: CSV 52 MB, JSON
+94 MB; peak Python memory 3-13 MB at both sizes (flat: one 2,000-row chunk at a time)."""
 
 import datetime
 import os
@@ -36,8 +40,7 @@ def fill(total):
         cursor.execute("SET statement_timeout = 0")
     if not Actor.objects.exists():
         Actor.objects.bulk_create(
-            Actor(name=f"Bench actor {i}", slug=f"bench-{i}", kind="government")
-            for i in range(100)
+            Actor(name=f"Bench actor {i}", slug=f"bench-{i}", kind="government") for i in range(100)
         )
         Source.objects.bulk_create(
             Source(title=f"Bench source {i}", url=f"https://example.org/bench/{i}")

@@ -12,9 +12,9 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
 from . import jsonld
-from .access import read_access_required
 from .filters import ClaimFilter
 from .models import Citation, Claim
+from .permissions import read_access_required
 
 COLUMNS = [
     "id",
@@ -134,8 +134,8 @@ def _attachment(content, content_type, filename):
     return response
 
 
-@require_safe
 @read_access_required
+@require_safe
 def export_csv(request):
     filterset = filtered_claims(request.GET)
     if not filterset.is_valid():
@@ -143,8 +143,8 @@ def export_csv(request):
     return _attachment(csv_lines(filterset.qs), "text/csv; charset=utf-8", "claims.csv")
 
 
-@require_safe
 @read_access_required
+@require_safe
 def export_json(request):
     filterset = filtered_claims(request.GET)
     if not filterset.is_valid():
@@ -152,8 +152,8 @@ def export_json(request):
     return _attachment(json_array(export_records(filterset.qs)), "application/json", "claims.json")
 
 
-@require_safe
 @read_access_required
+@require_safe
 def export_jsonld(request):
     citations = Citation.objects.select_related("source").order_by("role", "pk")
     queryset = Claim.objects.select_related("actor").prefetch_related(

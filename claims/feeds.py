@@ -4,10 +4,11 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_safe
 
-from .access import read_access_required
 from .filters import ClaimFilter
 from .models import Claim, StatusChange
+from .permissions import read_access_required
 
 FEED_LENGTH = 50
 
@@ -65,5 +66,6 @@ class StatusChangeFeed(Feed):
 
 
 @read_access_required
+@require_safe
 def status_feed(request):
     return StatusChangeFeed()(request)

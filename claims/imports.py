@@ -15,7 +15,6 @@ import io
 from dataclasses import dataclass, field
 
 from django import forms
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import DatabaseError, transaction
@@ -24,6 +23,7 @@ from django.shortcuts import render
 from . import services
 from .exports import URL_SEPARATOR
 from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source
+from .permissions import permission_required
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
 OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls"]
@@ -427,8 +427,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-@login_required
-@permission_required("claims.add_claim", raise_exception=True)
+@permission_required("claims.add_claim")
 def claim_import(request):
     report = None
     if request.method == "POST":

@@ -64,3 +64,7 @@ def permission_required(perm):
         return wrapper
 
     return decorator
+
+
+# Exports and the feed: the pages' read rule.
+read_access_required = permission_required(None)

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import exports, feeds, imports, views
 
 app_name = "claims"
 
 urlpatterns = [
     path("", views.ClaimListView.as_view(), name="home"),
     path("claims/", views.ClaimListView.as_view(), name="claim-list"),
+    path("claims.csv", exports.export_csv, name="claim-export-csv"),
+    path("claims.json", exports.export_json, name="claim-export-json"),
+    path("claims.jsonld", exports.export_jsonld, name="claim-export-jsonld"),
+    path("claims/import/", imports.claim_import, name="claim-import"),
+    path("feeds/status/", feeds.status_feed, name="status-feed"),
     path("claims/new/", views.ClaimCreateView.as_view(), name="claim-create"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim-detail"),
     path("claims/<int:pk>/edit/", views.ClaimUpdateView.as_view(), name="claim-update"),

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, OuterRef, ProtectedError, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import services
+from . import jsonld, services
 from .filters import ClaimFilter
 from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm
 from .models import Actor, Citation, Claim, Source
@@ -175,7 +175,7 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form):
-    citations = list(claim.citations.select_related("source"))
+    citations = list(claim.citations.all())  # prefetched by _get_claim
     return {
         "claim": claim,
         "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
@@ -186,7 +186,11 @@ def _claim_detail_context(claim, status_form):
 
 
 def _get_claim(pk):
-    return get_object_or_404(Claim.objects.select_related("actor", "actor__parent"), pk=pk)
+    claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
+        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    )
+    claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
+    return get_object_or_404(claims, pk=pk)
 
 
 class ClaimDetailView(AccessMixin, TemplateView):

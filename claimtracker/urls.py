@@ -2,12 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from claims import interop_urls
-from claims import urls as claims_urls
-
 urlpatterns = [
-    # One `claims` namespace from two modules, so the exports don't edit the pages' urls.py.
-    path("", include((interop_urls.urlpatterns + claims_urls.urlpatterns, "claims"))),
+    path("", include("claims.urls")),
     path("api/", include("claims.api.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,34 +1,11 @@
 import datetime
-from pathlib import Path
 
 import pytest
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from rest_framework.test import APIClient
 
 from claims import services
 from claims.models import Citation
 from tests.factories import ActorFactory, SourceFactory
-
-STAND_IN_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The default hasher costs ~0.3 s per user on purpose; tests make three users each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def base_template(settings):
-    """The pages here extend base.html, which the web UI provides; until it is there, a
-    stand-in with the same blocks lets these tests render them."""
-    try:
-        get_template("base.html")
-    except TemplateDoesNotExist:
-        templates = [dict(engine) for engine in settings.TEMPLATES]
-        templates[0]["DIRS"] = [*templates[0]["DIRS"], STAND_IN_TEMPLATES]
-        settings.TEMPLATES = templates
 
 
 @pytest.fixture

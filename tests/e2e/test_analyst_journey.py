@@ -19,7 +19,6 @@ pytestmark = [
 @pytest.fixture
 def analyst_page(page, live_server, settings):
     """A browser page logged in as an analyst through the login form."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     UserFactory(username="analyst", role="analyst")
     page.goto(f"{live_server.url}/claims/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/claims/$"))

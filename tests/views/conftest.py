@@ -7,12 +7,6 @@ from claims.models import Citation
 from tests.factories import ActorFactory, SourceFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The default hasher costs ~0.3 s per user; these tests create hundreds of users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def actor(db):
     return ActorFactory(slug="kremlin", name="The Kremlin", country="RU")

@@ -65,7 +65,7 @@ def server_env(database_url, **extra):
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_SECURE_COOKIES="false",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_LOG_LEVEL="WARNING",
+        DJANGO_LOG_LEVEL="ERROR",
     )
     env.update(extra)
     return env
@@ -212,7 +212,7 @@ def measure_pages(database_url, runs, profile):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
+    client = Client(raise_request_exception=False)
     client.force_login(bench_user())
     values = placeholders()
     floor_conn = psycopg2.connect(database_url)
@@ -222,10 +222,10 @@ def measure_pages(database_url, runs, profile):
         url = template.format(**values)
         response = client.get(url)
         row = {"name": name, "url": url, "status": response.status_code}
-        if response.status_code == 404:
+        if response.status_code == 404 or response.status_code >= 500:
             row["missing"] = True
             results.append(row)
-            print(f"  {name:<40} 404: not on this branch")
+            print(f"  {name:<40} {response.status_code}: not measured")
             continue
         with CaptureQueriesContext(connection) as captured:
             client.get(url)
@@ -351,7 +351,6 @@ def load_test(database_url, cookie, seconds, connections, values):
         ("gthread", ["--worker-class", "gthread", "--workers", str(nproc), "--threads", "4"]),
     ]
     env = server_env(database_url)
-    manage(database_url, "collectstatic", "--noinput", quiet=True)
     results = []
     for label, args in configs:
         port = free_port()
@@ -508,7 +507,8 @@ def write_results(path, meta, big, small, load, args):
     small_by_name = {r["name"]: r for r in small["pages"]} if small else {}
     for row in big["pages"]:
         if row.get("missing"):
-            add(f"| {row['name']} | 404 | not on this branch | | | | | | | | |")
+            why = "not on this branch" if row["status"] == 404 else "server error"
+            add(f"| {row['name']} | {row['status']} | {why} | | | | | | | | |")
             continue
         s = small_by_name.get(row["name"], {})
         ratio = row["ratio"]
@@ -690,6 +690,8 @@ def main():
     meta["generated_seconds"] = ensure_database(
         args.database_url, args.claims, args.actors, args.seed, args.recreate
     )
+    # DEBUG is off, so pages need the static files' manifest.
+    manage(args.database_url, "collectstatic", "--noinput", quiet=True)
     small = None
     if small_url != "none":
         ensure_database(small_url, args.small_claims, args.small_actors, args.seed, args.recreate)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -158,9 +158,20 @@ class ClaimQuerySet(models.QuerySet):
         return self.filter(status=status)
 
     def for_list(self):
-        """What a claim list row shows: its actor and how many sources it cites."""
+        """What a claim list row shows: its actor and how many sources it cites.
+
+        The count is a correlated subquery, not a JOIN + GROUP BY: PostgreSQL then walks an
+        index in the list's order and stops after one page, instead of aggregating every
+        matching claim first (0.5 s for a busy actor at 1M claims; see bench/RESULTS.md)."""
+        sources = (
+            Citation.objects.filter(claim=models.OuterRef("pk"))
+            .order_by()
+            .values("claim")
+            .annotate(n=models.Count("source", distinct=True))
+            .values("n")
+        )
         return self.select_related("actor").annotate(
-            source_count=models.Count("citations__source", distinct=True)
+            source_count=Coalesce(models.Subquery(sources), 0)
         )
 
 

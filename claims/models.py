@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import OperationalError, connections, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
@@ -8,6 +8,11 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 HEADLINE_MAX_LENGTH = 120
+# Beyond this many matches a list says "10,000+" instead of counting every row.
+COUNT_CAP = 10_000
+# A facet (status counts, top actors) gives up after this long; the page shows without it.
+FACET_TIMEOUT_MS = 250
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code in capitals, e.g. KR, RU, UA."
@@ -150,6 +155,59 @@ class Source(VersionedModel):
         return reverse("claims:source-detail", kwargs={"pk": self.pk})
 
 
+def run_within(using, sql, params, timeout_ms):
+    """Rows of `sql`, or None if it runs longer than `timeout_ms` (PostgreSQL; elsewhere, and
+    with timeout_ms=None, no limit). For optional extras like facets: a page shows without
+    them rather than wait. The shorter statement_timeout applies to this query only."""
+    connection = connections[using]
+    if timeout_ms is None or connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    try:
+        # A savepoint (or a transaction): a cancelled query rolls back to it, which also
+        # undoes the set_config, and the rest of the request carries on.
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{timeout_ms}ms"])
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return rows
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED:
+            return None
+        raise
+
+
+def estimated_row_count(model, using="default"):
+    """A table's size from PostgreSQL's statistics (pg_class.reltuples, kept by (auto)ANALYZE):
+    free, and good for "about 1,000,000 claims" on an unfiltered list. Ignores filters. An
+    exact COUNT(*) on other databases and before the table's first ANALYZE."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        if row and row[0] >= 0:
+            return row[0]
+    return model._default_manager.using(using).count()
+
+
+def bounded_count(queryset, *, cap=COUNT_CAP, timeout_ms=FACET_TIMEOUT_MS):
+    """The exact number of rows if counting takes less than `timeout_ms` (PostgreSQL),
+    otherwise a count capped at cap + 1."""
+    sql, params = queryset.order_by().values("pk").query.get_compiler(queryset.db).as_sql()
+    rows = run_within(queryset.db, f"SELECT COUNT(*) FROM ({sql}) AS counted", params, timeout_ms)  # noqa: S608
+    if rows is not None:
+        return rows[0][0]
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
 class ClaimQuerySet(models.QuerySet):
     def by_actor(self, actor):
         return self.filter(actor=actor)
@@ -173,6 +231,59 @@ class ClaimQuerySet(models.QuerySet):
         return self.select_related("actor").annotate(
             source_count=Coalesce(models.Subquery(sources), 0)
         )
+
+    # Bounded counts: at a million claims an exact COUNT(*) or GROUP BY visits every match,
+    # so lists show "10,000+" (as Datasette does) and facets sample the newest matches.
+
+    def capped_count(self, cap=COUNT_CAP):
+        """How many rows, counting no further than cap + 1: more than `cap` means "cap+"."""
+        return self.order_by().values("pk")[: cap + 1].count()
+
+    def status_counts(self, cap=COUNT_CAP, timeout_ms=FACET_TIMEOUT_MS):
+        """{status: count capped at cap + 1} for the status facet, in one query whose work is
+        bounded by the cap and, on PostgreSQL, by `timeout_ms`: None when over budget (a
+        full-text search matching a third of the table can't be counted cheaply)."""
+        parts, params = [], []
+        for status in ClaimStatus.values:
+            sql, args = (
+                self.filter(status=status)
+                .order_by()
+                .values("pk")[: cap + 1]
+                .query.get_compiler(self.db)
+                .as_sql()
+            )
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+            params.extend(args)
+        rows = run_within(self.db, "SELECT " + ", ".join(parts), params, timeout_ms)
+        return None if rows is None else dict(zip(ClaimStatus.values, rows[0], strict=True))
+
+    def top_actors(self, limit=10, sample=COUNT_CAP, timeout_ms=FACET_TIMEOUT_MS):
+        """[(actor_id, claims)] for the busiest actors among the newest `sample` matching
+        claims (all of them when there are fewer): an actor facet of bounded cost; None when
+        over the time budget, as for status_counts."""
+        latest = self.order_by("-stated_on", "-pk").values("actor_id")[:sample]
+        sql, params = latest.query.get_compiler(self.db).as_sql()
+        rows = run_within(
+            self.db,
+            f"SELECT actor_id, COUNT(*) FROM ({sql}) AS latest "  # noqa: S608 - compiled SQL
+            "GROUP BY actor_id ORDER BY COUNT(*) DESC, actor_id LIMIT %s",
+            [*params, limit],
+            timeout_ms,
+        )
+        return None if rows is None else [tuple(row) for row in rows]
+
+    def estimated_count(self):
+        """The whole table's size, from statistics on PostgreSQL (see estimated_row_count)."""
+        return estimated_row_count(self.model, self.db)
+
+    def before(self, stated_on, pk):
+        """Keyset pagination in the default order (-stated_on, -pk): the claims listed after
+        the one (stated_on, pk). A deep page then costs what the first costs (an index range
+        scan) where OFFSET would walk every earlier row."""
+        return self.filter(
+            Q(stated_on__lt=stated_on) | Q(stated_on=stated_on, pk__lt=pk),
+            stated_on__lte=stated_on,  # redundant, but it lets the index bound the scan
+        ).order_by("-stated_on", "-pk")
 
 
 class ClaimStatus(models.TextChoices):
@@ -222,6 +333,11 @@ class Claim(VersionedModel):
             models.Index(fields=["-stated_on", "-id"], name="claim_stated_idx"),
             models.Index(fields=["actor", "-stated_on", "-id"], name="claim_actor_stated_idx"),
             models.Index(fields=["status", "-stated_on", "-id"], name="claim_status_stated_idx"),
+            # One actor's claims of one status, in list order; also counts them per status
+            # from the index alone (status_counts under an actor filter: 0.8 s -> 4 ms at 1M).
+            models.Index(
+                fields=["actor", "status", "-stated_on", "-id"], name="claim_actor_status_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,5 +1,8 @@
 # ClaimTracker: `make run` serves the demo, `make test` runs the whole suite.
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || echo python3)
+# The first Python 3.11+ that actually runs (a pyenv shim may exist without its version).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DJANGO_DEBUG=true
@@ -7,6 +10,7 @@ DEV_ENV := DJANGO_DEBUG=true
 .PHONY: install run test lint bench security load clean
 
 $(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@

@@ -44,32 +44,18 @@ class CountryListFilter(admin.SimpleListFilter):
         return queryset.filter(actor__country=self.value()) if self.value() else queryset
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
-    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
-
-    show_facets = admin.ShowFacets.NEVER
-    show_full_result_count = False
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (VersionCheckedForm, form), {})
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            services.save_versioned(
-                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
-            )
-        else:
-            services.create_record(obj, by=request.user)
-
-
 class VersionCheckedForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["expected_version"].initial = self.instance.version
+            # The stored version, not the instance's: a history "revert" form is built
+            # from an old copy, and reverting is an edit of what is stored now.
+            current = type(self.instance).objects.filter(pk=self.instance.pk)
+            self.fields["expected_version"].initial = current.values_list(
+                "version", flat=True
+            ).first()
 
     def clean(self):
         cleaned = super().clean()
@@ -84,6 +70,10 @@ class VersionCheckedForm(forms.ModelForm):
         return cleaned
 
 
+def _as_text(value):
+    return "" if value is None else str(value)
+
+
 def conflict_message(form, current):
     """Name what the other person changed, so the user can compare before saving again."""
     changed = []
@@ -91,13 +81,30 @@ def conflict_message(form, current):
         if name == "expected_version" or not hasattr(current, name):
             continue
         now = field.prepare_value(getattr(current, f"{name}_id", getattr(current, name)))
-        if str(form.initial.get(name, "")) != str(now if now is not None else ""):
-            changed.append(f"{field.label or name}: now “{getattr(current, name)}”")
+        started_from = form.initial.get(name)
+        if _as_text(started_from) != _as_text(now):
+            changed.append(f"{field.label or name}: now “{_as_text(getattr(current, name))}”")
     what = "; ".join(changed) or "no field shown here"
     return (
         f"Someone else saved this record while you were editing it ({what}). Your input is "
         "still in the form below; check it against theirs and save again to overwrite."
     )
+
+
+class VersionedAdmin(SimpleHistoryAdmin):
+    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
+
+    form = VersionCheckedForm
+    show_facets = admin.ShowFacets.NEVER
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.save_versioned(
+                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
+            )
+        else:
+            services.create_record(obj, by=request.user)
 
 
 @admin.register(Actor)

@@ -168,9 +168,12 @@ def run_within(using, sql, params, timeout_ms):
         # A savepoint (or a transaction): a cancelled query rolls back to it, which also
         # undoes the set_config, and the rest of the request carries on.
         with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('statement_timeout')")
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', %s, true)",
+                [f"{timeout_ms}ms"],
+            )
             previous = cursor.fetchone()[0]
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{timeout_ms}ms"])
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])

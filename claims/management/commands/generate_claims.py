@@ -533,12 +533,13 @@ class Command(BaseCommand):
                 for sql in connection.ops.sequence_reset_sql(no_style(), models):
                     cursor.execute(sql)
             if postgres:
+                # VACUUM also sets the visibility map (index-only scans); it can't run inside
+                # a transaction (e.g. a test's), where plain ANALYZE has to do.
+                command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
                 if show_progress:
-                    self.stdout.write("VACUUM ANALYZE (so the planner sees the new sizes)…")
+                    self.stdout.write(f"{command} (so the planner sees the new sizes)…")
                 for model in models:
-                    cursor.execute(
-                        f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}"
-                    )
+                    cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
             else:
                 cursor.execute("ANALYZE")
         if show_progress:

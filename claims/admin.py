@@ -15,35 +15,6 @@ from .filters import MAX_QUERY_LENGTH, SEARCH_CONFIG
 from .models import Actor, Citation, Claim, Source, StatusChange, bounded_count, estimated_row_count
 
 
-class LargeTablePaginator(Paginator):
-    """No COUNT(*) over a million rows on every changelist view: the planner's estimate when
-    nothing filters the list, otherwise an exact count if it is quick, else "10,001"."""
-
-    @cached_property
-    def count(self):
-        queryset = self.object_list
-        if not queryset.query.where:
-            return estimated_row_count(queryset.model, queryset.db)
-        return bounded_count(queryset)
-
-
-class CountryListFilter(admin.SimpleListFilter):
-    """The actors' countries, read from the actor table: the stock filter on actor__country
-    asks for DISTINCT over every claim joined to its actor."""
-
-    title = "actor country"
-    parameter_name = "actor__country"
-
-    def lookups(self, request, model_admin):
-        countries = (
-            Actor.objects.exclude(country="").order_by("country").values_list("country", flat=True)
-        )
-        return [(code, code) for code in countries.distinct()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(actor__country=self.value()) if self.value() else queryset
-
-
 class VersionCheckedForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -181,6 +152,35 @@ def _status_action(status):
     action.short_description = f"Mark selected claims {status}"
     action.allowed_permissions = ("change",)
     return action
+
+
+class LargeTablePaginator(Paginator):
+    """No COUNT(*) over a million rows on every changelist view: the planner's estimate when
+    nothing filters the list, otherwise an exact count if it is quick, else "10,001"."""
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not queryset.query.where:
+            return estimated_row_count(queryset.model, queryset.db)
+        return bounded_count(queryset)
+
+
+class CountryListFilter(admin.SimpleListFilter):
+    """The actors' countries, read from the actor table: the stock filter on actor__country
+    asks for DISTINCT over every claim joined to its actor."""
+
+    title = "actor country"
+    parameter_name = "actor__country"
+
+    def lookups(self, request, model_admin):
+        countries = (
+            Actor.objects.exclude(country="").order_by("country").values_list("country", flat=True)
+        )
+        return [(code, code) for code in countries.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor__country=self.value()) if self.value() else queryset
 
 
 @admin.register(Claim)

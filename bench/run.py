@@ -220,7 +220,9 @@ def measure_pages(database_url, runs, profile):
     results = []
     for name, template in PAGES:
         url = template.format(**values)
+        started = time.perf_counter()
         response = client.get(url)
+        first = time.perf_counter() - started
         row = {"name": name, "url": url, "status": response.status_code}
         if response.status_code == 404 or response.status_code >= 500:
             row["missing"] = True
@@ -230,13 +232,16 @@ def measure_pages(database_url, runs, profile):
         with CaptureQueriesContext(connection) as captured:
             client.get(url)
         sqls = [q["sql"] for q in captured.captured_queries]
+        # Slow pages get fewer runs (at least 5): a 6 s page x 20 runs x 2 is a long wait.
+        page_runs = runs if first < 0.5 else max(5, min(runs, int(10 / first)))
         times = []
-        for _ in range(runs):
+        for _ in range(page_runs):
             started = time.perf_counter()
             client.get(url)
             times.append(time.perf_counter() - started)
-        floor_times, per_query = replay_floor(sqls, floor_conn, runs)
+        floor_times, per_query = replay_floor(sqls, floor_conn, page_runs)
         row.update(
+            runs=page_runs,
             queries=len(sqls),
             median=statistics.median(times),
             p95=p95(times),
@@ -512,28 +517,30 @@ def write_results(path, meta, big, small, load, args):
     add("")
     add(
         f"In-process: Django test Client, DEBUG off, logged in as an analyst, {args.runs} runs "
-        "per page after one warm-up and one counted run. **Floor**: the page's SQL, captured "
+        "per page (fewer, at least 5, for a page slower than 0.5 s) after one warm-up and one "
+        "run under CaptureQueriesContext. **Floor**: the page's SQL, captured "
         "and replayed on a plain psycopg2 connection (median of as many runs). Ratio = page "
         f"median / floor median (target ≤ {TARGET_MEDIAN:g}×); p95 ratio = page p95 / floor "
         f"median (target ≤ {TARGET_P95:g}×)."
     )
     add("")
     add(
-        "| page | status | queries | median ms | p95 ms | floor ms | ratio | p95 ratio | "
+        "| page | status | runs | queries | median ms | p95 ms | floor ms | ratio | p95 ratio | "
         "queries small DB | median small ms | target |"
     )
-    add("|---|---|---|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
     small_by_name = {r["name"]: r for r in small["pages"]} if small else {}
     for row in big["pages"]:
         if row.get("missing"):
             why = "not on this branch" if row["status"] == 404 else "server error"
-            add(f"| {row['name']} | {row['status']} | {why} | | | | | | | | |")
+            add(f"| {row['name']} | {row['status']} | {why} | | | | | | | | | |")
             continue
         s = small_by_name.get(row["name"], {})
         ratio = row["ratio"]
         ok = ratio is None or (ratio <= TARGET_MEDIAN and row["ratio_p95"] <= TARGET_P95)
         add(
-            f"| {row['name']} | {row['status']} | {row['queries']} | {ms(row['median'])} | "
+            f"| {row['name']} | {row['status']} | {row['runs']} | {row['queries']} | "
+            f"{ms(row['median'])} | "
             f"{ms(row['p95'])} | {ms(row['floor'])} | {ratio or 0:.1f} | "
             f"{row['ratio_p95'] or 0:.1f} | {s.get('queries', '-')} | {ms(s.get('median'))} | "
             f"{verdict(ok) if ratio is not None else '-'} |"

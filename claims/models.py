@@ -164,6 +164,7 @@ def run_within(using, sql, params, timeout_ms):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+    nested = connection.in_atomic_block
     try:
         # A savepoint (or a transaction): a cancelled query rolls back to it, which also
         # undoes the set_config, and the rest of the request carries on.
@@ -176,7 +177,10 @@ def run_within(using, sql, params, timeout_ms):
             previous = cursor.fetchone()[0]
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            if nested:
+                # A local setting outlives a savepoint: give the enclosing transaction back
+                # its own limit. (Otherwise it ends with the transaction just committed.)
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
             return rows
     except OperationalError as error:
         if getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED:

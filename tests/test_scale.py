@@ -151,6 +151,18 @@ def test_a_facet_over_its_time_budget_gives_none_and_the_request_carries_on():
         assert cursor.fetchone()[0] != "10ms"
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_facet_within_its_budget_leaves_the_requests_own_timeout_alone():
+    generate(claims=20)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+        assert Claim.objects.all().status_counts(timeout_ms=5000) is not None
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
+
+
 @pytest.mark.django_db
 def test_bounded_count_is_exact_when_quick():
     generate(claims=60)

@@ -12,7 +12,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SEARCH_CONFIG
-from .models import Actor, Citation, Claim, Source, StatusChange, bounded_count, estimated_row_count
+from .models import (
+    Actor,
+    Citation,
+    Claim,
+    Source,
+    StatusChange,
+    approximate_count,
+    estimated_row_count,
+)
 
 
 class VersionCheckedForm(forms.ModelForm):
@@ -155,15 +163,16 @@ def _status_action(status):
 
 
 class LargeTablePaginator(Paginator):
-    """No COUNT(*) over a million rows on every changelist view: the planner's estimate when
-    nothing filters the list, otherwise an exact count if it is quick, else "10,001"."""
+    """No COUNT(*) over a million rows on every changelist view: the table's estimated size
+    when nothing filters the list; filtered, an exact count up to 10,000 rows and the
+    planner's estimate beyond (models.approximate_count)."""
 
     @cached_property
     def count(self):
         queryset = self.object_list
         if not queryset.query.where:
             return estimated_row_count(queryset.model, queryset.db)
-        return bounded_count(queryset)
+        return approximate_count(queryset)
 
 
 class CountryListFilter(admin.SimpleListFilter):

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import OperationalError, connections, models, transaction
@@ -205,14 +207,22 @@ def estimated_row_count(model, using="default"):
     return model._default_manager.using(using).count()
 
 
-def bounded_count(queryset, *, cap=COUNT_CAP, timeout_ms=FACET_TIMEOUT_MS):
-    """The exact number of rows if counting takes less than `timeout_ms` (PostgreSQL),
-    otherwise a count capped at cap + 1."""
+def approximate_count(queryset, *, cap=COUNT_CAP):
+    """Exact up to `cap` rows (counting no further than cap + 1); beyond that, PostgreSQL's
+    estimate of how many rows the query returns (EXPLAIN, nothing executed). Bounded cost
+    for filtered admin changelists, where an exact count of 200,000 matches takes 0.1 s."""
+    capped = queryset.order_by().values("pk")[: cap + 1].count()
+    if capped <= cap:
+        return capped
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return queryset.count()
     sql, params = queryset.order_by().values("pk").query.get_compiler(queryset.db).as_sql()
-    rows = run_within(queryset.db, f"SELECT COUNT(*) FROM ({sql}) AS counted", params, timeout_ms)  # noqa: S608
-    if rows is not None:
-        return rows[0][0]
-    return queryset.order_by().values("pk")[: cap + 1].count()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
 
 
 class ClaimQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from claims.models import (
     Claim,
     Source,
     StatusChange,
-    bounded_count,
+    approximate_count,
     estimated_row_count,
 )
 from tests.factories import ActorFactory
@@ -164,11 +164,16 @@ def test_a_facet_within_its_budget_leaves_the_requests_own_timeout_alone():
 
 
 @pytest.mark.django_db
-def test_bounded_count_is_exact_when_quick():
+def test_approximate_count_is_exact_up_to_the_cap():
     generate(claims=60)
-    assert bounded_count(Claim.objects.filter(status="unverified")) == (
-        Claim.objects.filter(status="unverified").count()
-    )
+    unverified = Claim.objects.filter(status="unverified")
+    assert approximate_count(unverified, cap=100) == unverified.count()
+
+
+@pytest.mark.django_db
+def test_approximate_count_beyond_the_cap_is_at_least_the_cap():
+    generate(claims=60)
+    assert approximate_count(Claim.objects.filter(version=1), cap=10) > 10
 
 
 @pytest.mark.postgres

@@ -166,28 +166,50 @@ def run_within(using, sql, params, timeout_ms):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    nested = connection.in_atomic_block
+    if connection.in_atomic_block:
+        return _run_within_transaction(connection, using, sql, params, timeout_ms)
+    # Autocommit (a normal request): each statement is its own transaction, so a cancelled
+    # query leaves nothing to roll back; the session's limit is put back either way.
+    with connection.cursor() as cursor:
+        previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=False)
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        except OperationalError as error:
+            if _cancelled(error):
+                return None
+            raise
+        finally:
+            _set_statement_timeout(cursor, previous, local=False)
+
+
+def _run_within_transaction(connection, using, sql, params, timeout_ms):
+    # A savepoint: a cancelled query rolls back to it (undoing the local setting too) and
+    # the enclosing transaction carries on; after a success the setting is put back.
     try:
-        # A savepoint (or a transaction): a cancelled query rolls back to it, which also
-        # undoes the set_config, and the rest of the request carries on.
         with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('statement_timeout'), "
-                "set_config('statement_timeout', %s, true)",
-                [f"{timeout_ms}ms"],
-            )
-            previous = cursor.fetchone()[0]
+            previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=True)
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-            if nested:
-                # A local setting outlives a savepoint: give the enclosing transaction back
-                # its own limit. (Otherwise it ends with the transaction just committed.)
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            _set_statement_timeout(cursor, previous, local=True)
             return rows
     except OperationalError as error:
-        if getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED:
+        if _cancelled(error):
             return None
         raise
+
+
+def _set_statement_timeout(cursor, value, *, local):
+    """Set statement_timeout; return what it was."""
+    cursor.execute(
+        "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, %s)",
+        [value, local],
+    )
+    return cursor.fetchone()[0]
+
+
+def _cancelled(error):
+    return getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED
 
 
 def estimated_row_count(model, using="default"):

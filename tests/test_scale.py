@@ -163,6 +163,22 @@ def test_a_facet_within_its_budget_leaves_the_requests_own_timeout_alone():
         assert cursor.fetchone()[0] == before
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_facet_over_budget_outside_a_transaction_restores_the_session_timeout():
+    generate(claims=20)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+    slow = Claim.objects.extra(where=["pg_sleep(0.05) IS NOT NULL"])  # noqa: S610 - constant
+    assert slow.status_counts(timeout_ms=10) is None
+    assert Claim.objects.all().top_actors(timeout_ms=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
+    assert connection.get_autocommit()
+
+
 @pytest.mark.django_db
 def test_approximate_count_is_exact_up_to_the_cap():
     generate(claims=60)

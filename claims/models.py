@@ -232,17 +232,18 @@ def estimated_row_count(model, using="default"):
 def approximate_count(queryset, *, cap=COUNT_CAP):
     """Exact up to `cap` rows (counting no further than cap + 1); beyond that, PostgreSQL's
     estimate of how many rows the query returns (EXPLAIN, nothing executed). Bounded cost
-    for filtered admin changelists, where an exact count of 200,000 matches takes 0.1 s."""
+    for filtered admin changelists, where an exact count of 200,000 matches takes 0.1 s.
+    Always the same two queries on PostgreSQL, so a page's query count doesn't vary."""
     capped = queryset.order_by().values("pk")[: cap + 1].count()
-    if capped <= cap:
-        return capped
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
-        return queryset.count()
+        return capped if capped <= cap else queryset.count()
     sql, params = queryset.order_by().values("pk").query.get_compiler(queryset.db).as_sql()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
+    if capped <= cap:
+        return capped
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
 

@@ -637,8 +637,8 @@ def write_results(path, meta, big, small, load, args):
         add("")
         add(
             "For each page over its target or slower than 200 ms: the slowest query "
-            "(replayed) with EXPLAIN (ANALYZE, BUFFERS), and cProfile of one request "
-            "(cumulative time)."
+            "(replayed) with EXPLAIN (ANALYZE, BUFFERS), and cProfile of one request: its split, "
+            "then the functions with the most own time."
         )
         for r in profiled:
             add("")

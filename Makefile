@@ -1,6 +1,8 @@
 # ClaimTracker: `make run` serves the demo, `make test` runs the whole suite.
-# The first interpreter that actually runs (a pyenv shim may exist for a version not installed).
-PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys' 2>/dev/null && { echo $$p; break; }; done)
+# The first Python 3.11+ that actually runs (a pyenv shim may exist without its version).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DJANGO_DEBUG=true
@@ -8,6 +10,7 @@ DEV_ENV := DJANGO_DEBUG=true
 .PHONY: install run test lint bench security load restart-test clean
 
 $(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
@@ -24,6 +27,11 @@ run: install
 # scripts/test.sh picks PostgreSQL (required when CI=true) or SQLite, and installs Chromium.
 test: install
 	$(DEV_ENV) scripts/test.sh $(BIN)
+
+# Benchmark on PostgreSQL (issue 6): generates or reuses ct_bench (1M claims) and ct_bench_small
+# (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000
+bench: install
+	$(BIN)/python bench/run.py
 
 # Long runs, never part of `make test`; each writes its latest figures to docs/RELIABILITY.md.
 # 60 s of reads and writes by 8 users against gunicorn + PostgreSQL (database ct_load).

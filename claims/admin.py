@@ -1,12 +1,27 @@
+from functools import cached_property
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
+from django.core.paginator import Paginator
+from django.db import DataError, connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Actor, Citation, Claim, Source, StatusChange
+from .filters import MAX_QUERY_LENGTH, SEARCH_CONFIG
+from .models import (
+    Actor,
+    Citation,
+    Claim,
+    Source,
+    StatusChange,
+    approximate_count,
+    estimated_row_count,
+)
 
 
 class TolerantAutocompleteSelect(AutocompleteSelect):
@@ -35,13 +50,34 @@ class TolerantAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ListQueryGuardMixin:
+    """A list filter may take any lookup on a filtered field from the URL, and some values
+    only fail when the query is built: ?stated_on__year=-1 raised ValueError ("year is out
+    of range"), a 500. Such a list answers 400 instead. (NUL characters and overlong query
+    strings are refused earlier, by claims.middleware.)"""
+
+    def changelist_view(self, request, extra_context=None):
+        try:  # the count runs in the view, the page's query while rendering
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        except (ValueError, OverflowError, DataError) as error:
+            raise BadRequest(f"These list filters can't be applied: {error}") from error
+        return response
+
+
 class VersionCheckedForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["expected_version"].initial = self.instance.version
+            # The stored version, not the instance's: a history "revert" form is built
+            # from an old copy, and reverting is an edit of what is stored now.
+            current = type(self.instance).objects.filter(pk=self.instance.pk)
+            self.fields["expected_version"].initial = current.values_list(
+                "version", flat=True
+            ).first()
 
     def clean(self):
         cleaned = super().clean()
@@ -56,6 +92,10 @@ class VersionCheckedForm(forms.ModelForm):
         return cleaned
 
 
+def _as_text(value):
+    return "" if value is None else str(value)
+
+
 def conflict_message(form, current):
     """Name what the other person changed, so the user can compare before saving again."""
     changed = []
@@ -63,8 +103,9 @@ def conflict_message(form, current):
         if name == "expected_version" or not hasattr(current, name):
             continue
         now = field.prepare_value(getattr(current, f"{name}_id", getattr(current, name)))
-        if str(form.initial.get(name, "")) != str(now if now is not None else ""):
-            changed.append(f"{field.label or name}: now “{getattr(current, name)}”")
+        started_from = form.initial.get(name)
+        if _as_text(started_from) != _as_text(now):
+            changed.append(f"{field.label or name}: now “{_as_text(getattr(current, name))}”")
     what = "; ".join(changed) or "no field shown here"
     return (
         f"Someone else saved this record while you were editing it ({what}). Your input is "
@@ -72,11 +113,9 @@ def conflict_message(form, current):
     )
 
 
-class VersionedAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
+class VersionedAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
     """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
 
-    # The base form declares expected_version, so `fields` may list it (a non-model field
-    # listed in `fields` must be declared on the form the admin starts from).
     form = VersionCheckedForm
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
@@ -166,14 +205,46 @@ def _status_action(status):
     return action
 
 
+class LargeTablePaginator(Paginator):
+    """No COUNT(*) over a million rows on every changelist view: the table's estimated size
+    when nothing filters the list; filtered, an exact count up to 10,000 rows and the
+    planner's estimate beyond (models.approximate_count)."""
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not queryset.query.where:
+            return estimated_row_count(queryset.model, queryset.db)
+        return approximate_count(queryset)
+
+
+class CountryListFilter(admin.SimpleListFilter):
+    """The actors' countries, read from the actor table: the stock filter on actor__country
+    asks for DISTINCT over every claim joined to its actor."""
+
+    title = "actor country"
+    parameter_name = "actor__country"
+
+    def lookups(self, request, model_admin):
+        countries = (
+            Actor.objects.exclude(country="").order_by("country").values_list("country", flat=True)
+        )
+        return [(code, code) for code in countries.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor__country=self.value()) if self.value() else queryset
+
+
 @admin.register(Claim)
 class ClaimAdmin(VersionedAdmin):
     list_display = ["headline", "actor", "stated_on", "status", "updated_at"]
-    list_filter = ["status", "actor__kind", "actor__country"]
+    # A date filter, not date_hierarchy: the hierarchy asks for DISTINCT years over every
+    # claim on each view (0.2 s at 1M claims).
+    list_filter = ["status", "stated_on", "actor__kind", CountryListFilter]
     search_fields = ["headline", "text", "actor__name", "actor__slug"]
     autocomplete_fields = ["actor"]
     list_select_related = ["actor"]
-    date_hierarchy = "stated_on"
+    paginator = LargeTablePaginator
     readonly_fields = ["status", "status_rationale", "created_at", "created_by", "updated_at"]
     fields = [
         "actor",
@@ -189,6 +260,25 @@ class ClaimAdmin(VersionedAdmin):
     ]
     inlines = [CitationInline, StatusChangeInline]
     actions = [_status_action(s) for s in Claim.Status.values]
+
+    def get_search_results(self, request, queryset, search_term):
+        """PostgreSQL: the claims' full-text index (as the claim list's `q`) plus the claims
+        of actors whose name or slug contains the term. The stock search, icontains over
+        headline and text, reads every claim: 3.6 s at 1M claims, against 65 ms."""
+        term = search_term.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+        if not term or connection.vendor != "postgresql":
+            return super().get_search_results(request, queryset, search_term)
+        matches = RawSQL(  # noqa: S611 - constant SQL; the term is a parameter
+            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+            [term],
+            output_field=BooleanField(),
+        )
+        actor_ids = list(
+            Actor.objects.filter(Q(name__icontains=term) | Q(slug__icontains=term)).values_list(
+                "pk", flat=True
+            )[:100]
+        )
+        return queryset.filter(Q(matches) | Q(actor_id__in=actor_ids)), False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -241,25 +331,26 @@ class ClaimAdmin(VersionedAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(TolerantAutocompleteMixin, SimpleHistoryAdmin):
+class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ["claim", "source", "role"]
     list_filter = ["role"]
     search_fields = ["claim__headline", "source__title", "quote"]
     autocomplete_fields = ["claim", "source"]
     list_select_related = ["claim", "source"]
+    paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ListQueryGuardMixin, admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
     list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]
-    list_filter = ["new_status"]
+    list_filter = ["new_status", "changed_at"]  # no date_hierarchy: see ClaimAdmin
     search_fields = ["claim__headline", "rationale"]
     list_select_related = ["claim", "changed_by"]
-    date_hierarchy = "changed_at"
+    paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 

@@ -12,6 +12,8 @@ from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
+# ISO dates (YYYY-MM-DD) in the URL; browsers show a date picker for type="date".
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class RepeatableTextInput(forms.TextInput):
@@ -48,6 +50,11 @@ class ActorSlugsField(forms.ModelMultipleChoiceField):
 class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = ActorSlugsField
 
+    def get_filter_predicate(self, v):
+        # The field resolves slugs to actors; match on the actor's key, not on the slug
+        # (django-filter would compare the foreign key with the to_field_name value).
+        return {self.field_name: v.pk}
+
 
 def full_text_search(queryset, query):
     """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
@@ -59,6 +66,12 @@ def full_text_search(queryset, query):
         )
         return queryset.filter(matches)
     return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id: "1.5" is an error, not silently id 1."""
+
+    field_class = forms.IntegerField
 
 
 class ClaimOrderingFilter(django_filters.OrderingFilter):
@@ -77,18 +90,20 @@ class ClaimFilter(django_filters.FilterSet):
         field_name="actor",
         to_field_name="slug",
         queryset=Actor.objects.all(),
-        widget=RepeatableTextInput,
+        widget=RepeatableTextInput(attrs={"list": "actor-suggestions", "autocomplete": "off"}),
+        distinct=False,  # no join: DISTINCT would only slow the list down
         label="Actor",
         help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=ClaimStatus.choices, widget=forms.CheckboxSelectMultiple, label="Status"
+        choices=ClaimStatus.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
+        label="Status",
     )
-    source = django_filters.NumberFilter(
-        method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1
-    )
+    source = IdFilter(method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1)
     kind = django_filters.ChoiceFilter(
-        field_name="actor__kind", choices=ActorKind.choices, label="Actor kind"
+        field_name="actor__kind", choices=ActorKind.choices, label="Actor kind", empty_label="Any"
     )
     country = django_filters.CharFilter(
         field_name="actor__country",
@@ -98,10 +113,10 @@ class ClaimFilter(django_filters.FilterSet):
         method="filter_country",
     )
     stated_from = django_filters.DateFilter(
-        field_name="stated_on", lookup_expr="gte", label="Stated from"
+        field_name="stated_on", lookup_expr="gte", label="Stated from", widget=DATE_INPUT
     )
     stated_to = django_filters.DateFilter(
-        field_name="stated_on", lookup_expr="lte", label="Stated to"
+        field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
     q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
     ordering = ClaimOrderingFilter(
@@ -113,6 +128,7 @@ class ClaimFilter(django_filters.FilterSet):
             ("updated_at", "updated"),
         ),
         label="Order by",
+        empty_label="Newest stated first",
     )
 
     class Meta:

@@ -1,5 +1,5 @@
 """Requests the database can't serve: a friendly 503 while it is unreachable (restart,
-failover, network), and a 400 for query parameters it can't even hold."""
+failover, network), and a 400 for admin query parameters it can't even hold."""
 
 import logging
 import sys
@@ -51,23 +51,28 @@ class DatabaseUnavailableMiddleware:
 
 
 class RejectUnservableQueryMiddleware:
-    """Query strings the database can't serve are refused with a 400 naming the parameter
-    (JSON on /api/), before any view runs:
+    """In the admin, query strings the database can't serve are refused with a 400 naming
+    the parameter, before any admin view runs:
 
-    - NUL characters: PostgreSQL text can't contain them, so a list filter with one
-      (?kind=%00) made the query raise, a 500 (wapiti found it in the admin's lists). Form
-      fields already refuse NUL one by one (Django's CharField), keeping what was typed.
+    - NUL characters: PostgreSQL text can't contain them, so an admin list filter or search
+      with one (?kind__exact=%00) made the query raise, a 500 (wapiti found it).
     - More than MAX_QUERY_STRING characters: gunicorn refuses such request lines anyway
-      (limit_request_line); refusing them here too keeps the app's answer the same behind
-      any server (SQLite, for one, can't match a LIKE pattern that long)."""
+      (limit_request_line); refusing them here too keeps the answer the same behind any
+      server (SQLite, for one, can't match a LIKE pattern that long).
+
+    The site's pages and the API validate their parameters field by field (ClaimFilter),
+    which names the field in the page and keeps what was typed, so they are left to it."""
 
     MESSAGE = "Null characters are not allowed."
     MAX_QUERY_STRING = 4094
+    PREFIXES = ("/admin/",)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path.startswith(self.PREFIXES):
+            return self.get_response(request)
         if len(request.META.get("QUERY_STRING", "")) > self.MAX_QUERY_STRING:
             problems = {"query": f"The query is longer than {self.MAX_QUERY_STRING} characters."}
         else:
@@ -77,8 +82,6 @@ class RejectUnservableQueryMiddleware:
                 if "\x00" in name or any("\x00" in value for value in values)
             }
         if problems:
-            if request.path.startswith("/api/"):
-                return JsonResponse({k: [v] for k, v in sorted(problems.items())}, status=400)
             raise BadRequest("; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
         return self.get_response(request)
 

@@ -1,13 +1,30 @@
 from django.urls import path
 
-from . import views
+from . import exports, feeds, imports, views
 
 app_name = "claims"
 
 urlpatterns = [
     path("", views.ClaimListView.as_view(), name="home"),
     path("claims/", views.ClaimListView.as_view(), name="claim-list"),
+    path("claims.csv", exports.export_csv, name="claim-export-csv"),
+    path("claims.json", exports.export_json, name="claim-export-json"),
+    path("claims.jsonld", exports.export_jsonld, name="claim-export-jsonld"),
+    path("claims/import/", imports.claim_import, name="claim-import"),
+    path("feeds/status/", feeds.status_feed, name="status-feed"),
+    path("claims/new/", views.ClaimCreateView.as_view(), name="claim-create"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim-detail"),
+    path("claims/<int:pk>/edit/", views.ClaimUpdateView.as_view(), name="claim-update"),
+    path("claims/<int:pk>/delete/", views.ClaimDeleteView.as_view(), name="claim-delete"),
+    path("claims/<int:pk>/status/", views.claim_status, name="claim-status"),
+    path("actors/", views.ActorListView.as_view(), name="actor-list"),
+    path("actors/new/", views.ActorCreateView.as_view(), name="actor-create"),
     path("actors/<slug:slug>/", views.ActorDetailView.as_view(), name="actor-detail"),
+    path("actors/<slug:slug>/edit/", views.ActorUpdateView.as_view(), name="actor-update"),
+    path("actors/<slug:slug>/delete/", views.ActorDeleteView.as_view(), name="actor-delete"),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
+    path("sources/new/", views.SourceCreateView.as_view(), name="source-create"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("sources/<int:pk>/edit/", views.SourceUpdateView.as_view(), name="source-update"),
+    path("sources/<int:pk>/delete/", views.SourceDeleteView.as_view(), name="source-delete"),
 ]

@@ -1,20 +1,559 @@
-from django.views.generic import DetailView, ListView
+from functools import cached_property
 
-from .models import Actor, Claim, Source
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
+from django.views.generic.edit import UpdateView
+
+from . import jsonld, services
+from .filters import ClaimFilter
+from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm
+from .models import Actor, Citation, Claim, Source
+from .permissions import AccessMixin, permission_required
+
+CLAIMS_PER_PAGE = 50
+TOP_ACTORS = 10
+MAX_SEARCH_LENGTH = 200
 
 
-class ClaimListView(ListView):
-    queryset = Claim.objects.for_list()
-    paginate_by = 50
+def count_of(related, key):
+    """Count related rows per listed row as a subquery: the page's COUNT(*) then needs no
+    join, and each of the page's rows costs one index lookup."""
+    counted = related.order_by().values(key).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
-class ClaimDetailView(DetailView):
+class KnownCountPaginator(Paginator):
+    """A paginator told its total, so a page doesn't pay for a separate COUNT(*)."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+def _without(query, name, value):
+    """The query string `query` minus one value of one parameter (and minus the page)."""
+    remaining = QueryDict(mutable=True)
+    for key, values in query.lists():
+        if key == "page":
+            continue
+        kept = [v for v in values if not (key == name and v == value)]
+        if kept:
+            remaining.setlist(key, kept)
+    return remaining.urlencode()
+
+
+def _with(query, name, value):
+    added = query.copy()
+    added.pop("page", None)
+    values = added.getlist(name)
+    if value not in values:
+        added.setlist(name, values + [value])
+    return added.urlencode()
+
+
+class ClaimBrowser:
+    """The filtered claim list of a page: the one ClaimFilter, its facets, one page of rows.
+
+    `fixed` names parameters the page sets itself (the actor on an actor's page)."""
+
+    def __init__(self, request, queryset, *, fixed=()):
+        self.query = request.GET.copy()
+        for name in fixed:
+            self.query.pop(name, None)
+        self.fixed = fixed
+        data = self.query.copy()
+        data.pop("page", None)
+        self.filterset = ClaimFilter(data, queryset=queryset, request=request)
+        self.is_valid = self.filterset.is_valid()
+        self.status_code = 200 if self.is_valid else 400
+        self.status_facets, self.actor_facets, self.total = [], [], 0
+        if self.is_valid:
+            self._count_facets()
+            rows = self.filterset.qs.for_list()
+        else:
+            rows = queryset.none()
+        paginator = KnownCountPaginator(rows, CLAIMS_PER_PAGE, count=self.total)
+        self.page_obj = paginator.get_page(request.GET.get("page"))
+        self.claims = list(self.page_obj.object_list)
+
+    def _count_facets(self):
+        qs = self.filterset.qs.order_by()
+        counts = dict(qs.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+        # The status counts add up to the total: no separate COUNT(*) for the paginator.
+        self.total = sum(counts.values())
+        active = set(self.query.getlist("status"))
+        self.status_facets = [
+            {
+                "value": status,
+                "label": label,
+                "count": counts.get(status, 0),
+                "active": status in active,
+                "query": _with(self.query, "status", status),
+            }
+            for status, label in Claim.Status.choices
+        ]
+        if "actor" in self.fixed:
+            return
+        top = list(
+            qs.values("actor")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "actor")
+            .values_list("actor", "n")[:TOP_ACTORS]
+        )
+        actors = Actor.objects.in_bulk([actor_id for actor_id, _ in top])
+        active = set(self.query.getlist("actor"))
+        self.actor_facets = [
+            {
+                "actor": actors[actor_id],
+                "count": n,
+                "active": actors[actor_id].slug in active,
+                "query": _with(self.query, "actor", actors[actor_id].slug),
+            }
+            for actor_id, n in top
+            if actor_id in actors
+        ]
+
+    @cached_property
+    def active_filters(self):
+        """Each parameter value now applied, with the link that removes just that one."""
+        form = self.filterset.form
+        statuses = dict(Claim.Status.choices)
+        active = []
+        for name, values in self.query.lists():
+            if name == "page" or name not in form.fields:
+                continue
+            for value in values:
+                if not value.strip():
+                    continue
+                shown = statuses.get(value, value) if name == "status" else value
+                active.append(
+                    {
+                        "label": str(form.fields[name].label or name),
+                        "value": shown,
+                        "query": _without(self.query, name, value),
+                    }
+                )
+        return active
+
+    @property
+    def actor_fixed(self):
+        return "actor" in self.fixed
+
+    @property
+    def actor_values(self):
+        return self.query.getlist("actor")
+
+    @property
+    def page_query(self):
+        """The query string without the page, for pagination links."""
+        query = self.query.copy()
+        query.pop("page", None)
+        return query.urlencode()
+
+
+class ClaimListView(AccessMixin, TemplateView):
+    model = Claim
+    template_name = "claims/claim_list.html"
+
+    def get(self, request, *args, **kwargs):
+        browser = ClaimBrowser(request, Claim.objects.all())
+        context = self.get_context_data(browser=browser)
+        return self.render_to_response(context, status=browser.status_code)
+
+
+def _claim_detail_context(claim, status_form):
+    citations = list(claim.citations.all())  # prefetched by _get_claim
+    return {
+        "claim": claim,
+        "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
+        "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
+        "timeline": claim.status_changes.select_related("changed_by"),
+        "status_form": status_form,
+    }
+
+
+def _get_claim(pk):
+    claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
+        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    )
+    claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
+    return get_object_or_404(claims, pk=pk)
+
+
+class ClaimDetailView(AccessMixin, TemplateView):
+    model = Claim
+    template_name = "claims/claim_detail.html"
+
+    def get_context_data(self, **kwargs):
+        claim = _get_claim(self.kwargs["pk"])
+        form = StatusForm(initial={"status": claim.status})
+        return super().get_context_data(**kwargs, **_claim_detail_context(claim, form))
+
+
+@require_POST
+@permission_required("claims.change_claim")
+def claim_status(request, pk):
+    """Mark a claim confirmed / denied / unverified through the one status service."""
+    claim = _get_claim(pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_set_status(
+                claim=claim,
+                status=form.cleaned_data["status"],
+                rationale=form.cleaned_data["rationale"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Marked {claim.get_status_display().lower()}.")
+            return redirect(f"{claim.get_absolute_url()}#timeline")
+    return render(
+        request,
+        "claims/claim_detail.html",
+        _claim_detail_context(claim, form),
+        status=400,
+    )
+
+
+class VersionedEditMixin:
+    """Create through services.create_record; edit through services.save_versioned, and on a
+    stale save show the form again (409) with the user's input and what the other changed."""
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                self.object = self.save_form(form)
+        except services.VersionConflict as conflict:
+            form.refuse_stale_save(conflict.current)
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(self.request, f"Saved “{self.object}”.")
+        return redirect(self.get_success_url())
+
+    def save_form(self, form):
+        if form.instance.pk is None:
+            return services.create_record(form.instance, by=self.request.user)
+        return services.save_versioned(
+            form.instance, by=self.request.user, expected_version=form.cleaned_data["version"]
+        )
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        # The form writes the user's input into the instance; headings name the saved row.
+        self.saved_label = str(obj)
+        return obj
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        meta = self.model._meta
+        kwargs.setdefault("verbose_name", meta.verbose_name)
+        kwargs.setdefault("cancel_url", reverse(f"claims:{meta.model_name}-list"))
+        kwargs.setdefault("saved_label", getattr(self, "saved_label", ""))
+        return super().get_context_data(**kwargs)
+
+
+class ClaimFormMixin(VersionedEditMixin):
+    """The claim form with its citation rows (existing or new sources) in one submit."""
+
+    model = Claim
+    form_class = ClaimForm
+    template_name = "claims/claim_form.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("citation_formset", self.citation_formset())
+        if getattr(self, "object", None):
+            kwargs["existing_citations"] = self.object.citations.select_related("source")
+        return super().get_context_data(**kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["can_remove_citations"] = self.request.user.has_perm("claims.delete_citation")
+        return kwargs
+
+    def get_initial(self):
+        # "Add a claim by <actor>" links pass the actor's slug.
+        initial = super().get_initial()
+        if "actor" in self.request.GET:
+            initial["actor"] = self.request.GET["actor"][:200]
+        return initial
+
+    def citation_formset(self):
+        claim = self.object if getattr(self, "object", None) else None
+        data = self.request.POST if self.request.method == "POST" else None
+        return CitationFormSet(data, prefix="citations", claim=claim)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object() if "pk" in self.kwargs else None
+        form = self.get_form()
+        formset = self.citation_formset()
+        if form.is_valid() and formset.is_valid():
+            self.formset = formset
+            return self.form_valid(form)
+        context = self.get_context_data(form=form, citation_formset=formset)
+        return self.render_to_response(context, status=400)
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            # The model's own checks (full_clean in create_claim): shown above the form.
+            form.add_error(None, error.messages)
+            context = self.get_context_data(form=form, citation_formset=self.formset)
+            return self.render_to_response(context, status=400)
+
+    def save_form(self, form):
+        user = self.request.user
+        citations = self.formset.citations(by=user)
+        if form.instance.pk is None:
+            data = form.cleaned_data
+            return services.create_claim(
+                by=user,
+                actor=data["actor"],
+                headline=data["headline"],
+                text=data["text"],
+                stated_on=data["stated_on"],
+                citations=citations,
+            )
+        claim = super().save_form(form)
+        for citation in form.cleaned_data.get("remove_citations", ()):
+            services.delete_record(citation, by=user)
+        for citation in citations:
+            services.add_citation(
+                claim=claim,
+                source=citation.source,
+                role=citation.role,
+                quote=citation.quote,
+                by=user,
+            )
+        return claim
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class ClaimCreateView(AccessMixin, ClaimFormMixin, CreateView):
+    permission_action = "add"
+
+
+class ClaimUpdateView(AccessMixin, ClaimFormMixin, UpdateView):
+    permission_action = "change"
+    queryset = Claim.objects.select_related("actor")
+
+
+class RecordDeleteView(AccessMixin, DeleteView):
+    """Confirm, say what else goes, then delete through services.delete_record."""
+
+    permission_action = "delete"
+    template_name = "claims/confirm_delete.html"
+    success_url = None
+
+    def form_valid(self, form):
+        name = str(self.object)
+        try:
+            services.delete_record(self.object, by=self.request.user)
+        except ProtectedError:
+            context = self.get_context_data(protected=True)
+            return self.render_to_response(context, status=409)
+        messages.success(self.request, f"Deleted “{name}”.")
+        return redirect(self.get_success_url())
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("consequences", self.consequences())
+        kwargs.setdefault("kind", self.model._meta.verbose_name)
+        return super().get_context_data(**kwargs)
+
+
+class ClaimDeleteView(RecordDeleteView):
     model = Claim
 
+    def consequences(self):
+        claim = self.object
+        return {
+            "blocked": "",
+            "also": [
+                f"its citations ({claim.citations.count()}); the sources themselves stay",
+                f"its verdict timeline ({claim.status_changes.count()} entries)",
+            ],
+        }
 
-class ActorDetailView(DetailView):
+    def get_success_url(self):
+        return reverse("claims:claim-list")
+
+
+class LenientPaginationMixin:
+    """An odd ?page= (text, 0, past the end) shows the nearest page instead of a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
+    model = Actor
+    paginate_by = 50
+    template_name = "claims/actor_list.html"
+
+    def get_queryset(self):
+        actors = Actor.objects.annotate(
+            claim_count=count_of(Claim.objects.filter(actor=OuterRef("pk")), "actor")
+        ).order_by("name", "pk")
+        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+        if query:
+            actors = actors.filter(
+                Q(name__icontains=query) | Q(slug__icontains=query) | Q(short_name__icontains=query)
+            )
+        return actors
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
+        page_query = QueryDict(mutable=True)
+        if query:
+            page_query["q"] = query
+        return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
+
+
+class ActorDetailView(AccessMixin, DetailView):
+    model = Actor
+    template_name = "claims/actor_detail.html"
+    queryset = Actor.objects.select_related("parent")
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        browser = ClaimBrowser(request, Claim.objects.filter(actor=self.object), fixed=("actor",))
+        counts = dict(
+            self.object.claims.order_by()
+            .values("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        track_record = [
+            {"value": value, "label": label, "count": counts.get(value, 0)}
+            for value, label in Claim.Status.choices
+        ]
+        context = self.get_context_data(
+            object=self.object, browser=browser, track_record=track_record
+        )
+        return self.render_to_response(context, status=browser.status_code)
+
+
+class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):
+    model = Actor
+    form_class = ActorForm
+    permission_action = "add"
+    template_name = "claims/record_form.html"
+
+
+class ActorUpdateView(AccessMixin, VersionedEditMixin, UpdateView):
+    model = Actor
+    form_class = ActorForm
+    permission_action = "change"
+    template_name = "claims/record_form.html"
+    queryset = Actor.objects.select_related("parent")
+
+
+class ActorDeleteView(RecordDeleteView):
     model = Actor
 
+    def consequences(self):
+        actor = self.object
+        claims = actor.claims.count()
+        children = actor.children.count()
+        return {
+            "blocked": (
+                f"{actor} has {claims} claim(s). Delete them or move them to another actor "
+                "first: an actor with claims can't be deleted."
+                if claims
+                else ""
+            ),
+            "also": [f"{children} actor(s) that name it as parent will have no parent"]
+            if children
+            else [],
+        }
 
-class SourceDetailView(DetailView):
+    def get_success_url(self):
+        return reverse("claims:actor-list")
+
+
+class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
     model = Source
+    paginate_by = 50
+    template_name = "claims/source_list.html"
+
+    def get_queryset(self):
+        sources = Source.objects.annotate(
+            citation_count=count_of(Citation.objects.filter(source=OuterRef("pk")), "source")
+        ).order_by("-published_on", "-pk")
+        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+        if query.isdigit() and int(query) < 2**63:
+            return sources.filter(pk=int(query))
+        if query:
+            sources = sources.filter(
+                Q(title__icontains=query) | Q(publisher__icontains=query) | Q(url__icontains=query)
+            )
+        return sources
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
+        page_query = QueryDict(mutable=True)
+        if query:
+            page_query["q"] = query
+        return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
+
+
+class SourceDetailView(AccessMixin, DetailView):
+    model = Source
+    template_name = "claims/source_detail.html"
+
+    def get_context_data(self, **kwargs):
+        citations = self.object.citations.select_related("claim__actor").order_by(
+            "-claim__stated_on", "-claim_id", "role", "pk"
+        )
+        paginator = Paginator(citations, CLAIMS_PER_PAGE)
+        page_obj = paginator.get_page(self.request.GET.get("page"))
+        return super().get_context_data(**kwargs, page_obj=page_obj)
+
+
+class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):
+    model = Source
+    form_class = SourceForm
+    permission_action = "add"
+    template_name = "claims/record_form.html"
+
+
+class SourceUpdateView(AccessMixin, VersionedEditMixin, UpdateView):
+    model = Source
+    form_class = SourceForm
+    permission_action = "change"
+    template_name = "claims/record_form.html"
+
+
+class SourceDeleteView(RecordDeleteView):
+    model = Source
+
+    def consequences(self):
+        citations = self.object.citations.select_related("claim")
+        total = citations.count()
+        shown = [f"its citation in “{c.claim}”" for c in citations[:20]]
+        if total > len(shown):
+            shown.append(f"and {total - len(shown)} more citation(s)")
+        return {"blocked": "", "also": shown}
+
+    def get_success_url(self):
+        return reverse("claims:source-list")

@@ -87,7 +87,7 @@ SMOKE = textwrap.dedent(
     from django.contrib.staticfiles.storage import staticfiles_storage
     from django.test import Client
     client = Client(HTTP_HOST="example.org", raise_request_exception=False)
-    css = staticfiles_storage.url("css/errors.css")
+    css = staticfiles_storage.url("css/claimtracker.css")
     plain = client.get("/no-such-page/")
     page = client.get("/no-such-page/", secure=True)
     asset = client.get(css, secure=True)
@@ -117,8 +117,8 @@ def production_smoke(tmp_path_factory):
 
 
 def test_static_files_have_hashed_names_and_long_caching(production_smoke):
-    assert production_smoke["css"].startswith("/static/css/errors.")
-    assert production_smoke["css"] != "/static/css/errors.css"
+    assert production_smoke["css"].startswith("/static/css/claimtracker.")
+    assert production_smoke["css"] != "/static/css/claimtracker.css"
     assert production_smoke["asset_status"] == 200
     assert "immutable" in production_smoke["asset_cache"]
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from tests.factories import ClaimFactory
 
-ERROR_CSS = "/static/css/errors.css"
+SITE_CSS = "/static/css/claimtracker.css"
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def _assert_error_page(response, status, heading):
     body = response.content.decode()
     assert response.status_code == status
     assert heading in body
-    assert ERROR_CSS in body
+    assert SITE_CSS in body
     assert "Traceback" not in body
 
 
 def test_404_page(production, client):
     response = client.get("/no-such-page/")
 
-    _assert_error_page(response, 404, "There is nothing at this address")
+    _assert_error_page(response, 404, "Nothing here")
 
 
 def test_400_page_for_a_host_not_allowed(production, client):
@@ -52,7 +52,7 @@ def test_403_page_when_the_role_lacks_permission(production, analyst_client):
 
     response = analyst_client.post(f"/admin/claims/claim/{claim.pk}/delete/", {"post": "yes"})
 
-    _assert_error_page(response, 403, "You don't have access to this page")
+    _assert_error_page(response, 403, "do that with this account")
     assert type(claim).objects.filter(pk=claim.pk).exists()
 
 

@@ -2,12 +2,7 @@
 
 from django.db import migrations
 
-DOMAIN_MODELS = ["actor", "source", "claim", "citation"]
-ROLES = {
-    "reader": [f"view_{m}" for m in DOMAIN_MODELS + ["statuschange"]],
-    "analyst": [f"{a}_{m}" for m in DOMAIN_MODELS for a in ("view", "add", "change")]
-    + ["view_statuschange", "delete_citation"],
-}
+from claims.roles import sync_roles
 
 
 def create_roles(apps, schema_editor):
@@ -18,19 +13,7 @@ def create_roles(apps, schema_editor):
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="claims", codename__in=codenames)
-        )
-    admin, _ = Group.objects.get_or_create(name="admin")
-    admin.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["claims", "auth", "authtoken"]
-        )
-    )
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def drop_roles(apps, schema_editor):

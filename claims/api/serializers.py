@@ -1,0 +1,247 @@
+"""What the API reads and writes. Writes go through claims.services, like every other path."""
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims import services
+from claims.models import Actor, Citation, Claim, Source
+
+
+def as_api_error(error):
+    """A model's ValidationError as the API's 400 body: {field: [messages]}."""
+    if hasattr(error, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": error.messages}
+    return serializers.ValidationError(detail)
+
+
+def _reject_unencodable(attrs):
+    # JSON may carry lone surrogates ("\ud800"); the database can't store them.
+    errors = {}
+    for name, value in attrs.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors[name] = ["Not valid Unicode text."]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class VersionedSerializer(serializers.ModelSerializer):
+    """Runs the model's own validation (constraints included) so a bad value is a 400 naming
+    the field, never an IntegrityError; an update must say which `version` it edits."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="Read: the row's current version. Update: required, the version you edited; "
+        "a stale one answers 409 with the current row.",
+    )
+    model_clean_exclude = ()
+
+    def validate(self, attrs):
+        _reject_unencodable(attrs)
+        if self.instance is not None and "version" not in attrs:
+            raise serializers.ValidationError(
+                {"version": ["Required when updating: the version you edited."]}
+            )
+        fields = {k: v for k, v in attrs.items() if k != "version"}
+        candidate = copy.copy(self.instance) if self.instance else self.Meta.model()
+        for name, value in fields.items():
+            setattr(candidate, name, value)
+        try:
+            candidate.full_clean(exclude=self.model_clean_exclude)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return attrs
+
+    def create(self, validated_data):
+        validated_data.pop("version", None)
+        instance = self.Meta.model(**validated_data)
+        return services.create_record(instance, by=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        expected = validated_data.pop("version")
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return services.save_versioned(
+            instance, by=self.context["request"].user, expected_version=expected
+        )
+
+
+class ActorSerializer(VersionedSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Actor.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Slug of the actor this one speaks for.",
+    )
+
+    class Meta:
+        model = Actor
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "short_name",
+            "aliases",
+            "kind",
+            "country",
+            "parent",
+            "wikidata_id",
+            "description",
+            "version",
+        ]
+
+
+class SourceSerializer(VersionedSerializer):
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "title",
+            "url",
+            "publisher",
+            "kind",
+            "published_on",
+            "archive_url",
+            "notes",
+            "version",
+        ]
+
+
+class ActorSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Actor
+        fields = ["slug", "name"]
+
+
+class SourceSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "title", "url"]
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    source = SourceSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["id", "role", "source", "quote", "note"]
+
+
+class NewCitationSerializer(serializers.ModelSerializer):
+    """A citation given with a new claim: which source (by id), in what role."""
+
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = ["source", "role", "quote", "note"]
+
+
+class ClaimSerializer(VersionedSerializer):
+    actor = ActorSummarySerializer(read_only=True)
+    actor_slug = serializers.SlugRelatedField(
+        source="actor",
+        slug_field="slug",
+        queryset=Actor.objects.all(),
+        write_only=True,
+        help_text="Who made the claim (actor slug).",
+    )
+    citations = CitationSerializer(many=True, read_only=True)
+    new_citations = NewCitationSerializer(
+        many=True,
+        write_only=True,
+        required=False,
+        help_text="On create only: sources to cite. Later citations go through the admin.",
+    )
+    status = serializers.ChoiceField(
+        choices=Claim.Status.choices,
+        required=False,
+        help_text="On create only; afterwards use POST /api/claims/{id}/status/.",
+    )
+    status_rationale = serializers.CharField(
+        required=False, allow_blank=True, help_text="Why this verdict (on create only)."
+    )
+    url = serializers.SerializerMethodField()
+    # The model's citation and status rules are checked by services.create_claim.
+    model_clean_exclude = ("status", "status_rationale")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "url",
+            "actor",
+            "actor_slug",
+            "headline",
+            "text",
+            "stated_on",
+            "status",
+            "status_rationale",
+            "citations",
+            "new_citations",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, claim):
+        request = self.context.get("request")
+        path = claim.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+    def validate(self, attrs):
+        status = attrs.pop("status", None)
+        rationale = attrs.pop("status_rationale", None)
+        new_citations = attrs.pop("new_citations", None)
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            status = status or Claim.Status.UNVERIFIED
+            try:
+                services.validate_status_change(status=status, rationale=rationale)
+            except DjangoValidationError as error:
+                detail = as_api_error(error).detail
+                if "rationale" in detail:
+                    detail["status_rationale"] = detail.pop("rationale")
+                raise serializers.ValidationError(detail) from None
+            attrs.update(status=status, rationale=rationale or "", citations=new_citations or [])
+        return attrs
+
+    def create(self, validated_data):
+        validated_data.pop("version", None)
+        citations = [Citation(**data) for data in validated_data.pop("citations")]
+        return services.create_claim(
+            by=self.context["request"].user, citations=citations, **validated_data
+        )
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Claim.Status.choices)
+    rationale = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required for confirmed and denied: why.",
+    )
+
+    def validate(self, attrs):
+        _reject_unencodable(attrs)
+        try:
+            services.validate_status_change(status=attrs["status"], rationale=attrs["rationale"])
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return attrs

@@ -1,0 +1,170 @@
+"""REST API viewsets: same FilterSet, same services, same roles as the HTML pages."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, ProtectedError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from claims import services
+from claims.filters import ClaimFilter
+from claims.models import Actor, Citation, Claim, Source
+
+from .permissions import CanChangeStatus, RolePermissions
+from .serializers import (
+    ActorSerializer,
+    ClaimSerializer,
+    SourceSerializer,
+    StatusChangeSerializer,
+    as_api_error,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the record."
+    default_code = "conflict"
+
+
+class ClaimFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with the filter's messages as Django formats them (its own
+    translation %-formats each message again and fails on a "%" the user typed)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+        return filterset.qs
+
+
+class Pagination(CursorPagination):
+    """Cursor pagination: page 20,000 costs what page 1 costs (an index range scan, no OFFSET).
+
+    The first ordering field is the cursor position; ties on it are skipped by a small offset
+    inside the cursor, so the rows keep a total order (every ordering ends on the pk)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError) as error:
+            # A cursor made for another ordering carries a position of the wrong type.
+            raise NotFound(self.invalid_cursor_message) from error
+
+    def _get_position_from_instance(self, instance, ordering):
+        value = instance
+        for part in ordering[0].lstrip("-").split("__"):
+            value = getattr(value, part)
+        return str(value)
+
+
+class ActorPagination(Pagination):
+    ordering = ("name",)
+
+
+class SourcePagination(Pagination):
+    ordering = ("-id",)
+
+
+class ClaimPagination(Pagination):
+    ordering = ("-stated_on", "-id")  # matches the claim_stated_idx index
+
+    def get_ordering(self, request, queryset, view):
+        # ClaimFilter has ordered the rows already (its `ordering` parameter, pk last).
+        ordering = tuple(o for o in queryset.query.order_by if isinstance(o, str))
+        return ordering or self.ordering
+
+
+CONFLICT_RESPONSE = OpenApiResponse(
+    description="Version conflict: `detail` says so and `current` is the row as now saved."
+)
+
+
+class ServiceModelViewSet(viewsets.ModelViewSet):
+    """Create, update and delete through claims.services; their errors become JSON answers."""
+
+    permission_classes = [RolePermissions]
+    filter_backends = []
+
+    def perform_destroy(self, instance):
+        services.delete_record(instance, by=self.request.user)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.VersionConflict):
+            current = self.get_serializer(exc.current).data
+            return Response({"detail": str(exc), "current": current}, status=409)
+        if isinstance(exc, DjangoValidationError):
+            exc = as_api_error(exc)
+        elif isinstance(exc, ProtectedError):
+            exc = Conflict("Still in use: delete or move what refers to it first.")
+        return super().handle_exception(exc)
+
+
+def _with_response(serializer):
+    return extend_schema_view(
+        update=extend_schema(responses={200: serializer, 409: CONFLICT_RESPONSE}),
+        partial_update=extend_schema(responses={200: serializer, 409: CONFLICT_RESPONSE}),
+    )
+
+
+@_with_response(ActorSerializer)
+class ActorViewSet(ServiceModelViewSet):
+    """Who makes claims. Looked up by slug. Delete answers 409 while the actor has claims."""
+
+    queryset = Actor.objects.select_related("parent")
+    serializer_class = ActorSerializer
+    pagination_class = ActorPagination
+    lookup_field = "slug"
+
+
+@_with_response(SourceSerializer)
+class SourceViewSet(ServiceModelViewSet):
+    """Documents, articles and posts that claims cite."""
+
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    pagination_class = SourcePagination
+
+
+@_with_response(ClaimSerializer)
+class ClaimViewSet(ServiceModelViewSet):
+    """Claims with their actor and citations. The list takes the claim list page's filters
+    (actor, status, source, kind, country, stated_from, stated_to, q, ordering) and pages
+    with a cursor: follow `next` and `previous`."""
+
+    queryset = Claim.objects.select_related("actor").prefetch_related(
+        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    )
+    serializer_class = ClaimSerializer
+    pagination_class = ClaimPagination
+    filter_backends = [ClaimFilterBackend]
+    filterset_class = ClaimFilter
+
+    @extend_schema(
+        request=StatusChangeSerializer,
+        responses={200: ClaimSerializer},
+        description="Record a verdict (appends to the claim's timeline). Needs change_claim.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        permission_classes=[CanChangeStatus],
+        filter_backends=[],
+    )
+    def set_status(self, request, pk=None):
+        claim = self.get_object()
+        change = StatusChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        services.claim_set_status(claim=claim, by=request.user, **change.validated_data)
+        claim = self.get_queryset().get(pk=claim.pk)
+        return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)

@@ -1,0 +1,167 @@
+"""CSV, JSON and JSON-LD exports of exactly the claims the list shows for the same URL.
+
+Rows are streamed a chunk at a time (iterator(chunk_size=...) with the chunk's citations
+fetched in one query), so a million-row export holds one chunk in memory, never the set."""
+
+import csv
+import json
+from collections import defaultdict
+
+from django.db.models import Prefetch
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_safe
+
+from . import jsonld
+from .filters import ClaimFilter
+from .models import Citation, Claim
+from .permissions import read_access_required
+
+COLUMNS = [
+    "id",
+    "headline",
+    "text",
+    "actor_slug",
+    "actor_name",
+    "stated_on",
+    "status",
+    "status_rationale",
+    "source_urls",
+]
+URL_SEPARATOR = " "  # a URL never holds a raw space
+CHUNK_SIZE = 2000
+
+
+def filtered_claims(params, queryset=None):
+    """The ClaimFilter for these query parameters: the same rows as the list page."""
+    return ClaimFilter(params, queryset=queryset if queryset is not None else Claim.objects.all())
+
+
+def _batches(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _source_urls(claim_ids):
+    """{claim id: [source URL, ...]} for one chunk of claims: one query, no model instances."""
+    urls = defaultdict(list)
+    citations = (
+        Citation.objects.filter(claim_id__in=claim_ids)
+        .exclude(source__url="")
+        .order_by("role", "pk")
+        .values_list("claim_id", "source__url")
+    )
+    for claim_id, url in citations:
+        if url not in urls[claim_id]:
+            urls[claim_id].append(url)
+    return urls
+
+
+def export_records(queryset):
+    """One dict per claim in COLUMNS, in the queryset's order, a chunk at a time.
+
+    Plain tuples (values_list) and one citation query per chunk: a million rows stream in
+    constant memory, without building a model instance per row."""
+    rows = queryset.values_list(
+        "pk",
+        "headline",
+        "text",
+        "actor__slug",
+        "actor__name",
+        "stated_on",
+        "status",
+        "status_rationale",
+    )
+    for chunk in _batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+        urls = _source_urls([row[0] for row in chunk])
+        for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
+            yield {
+                "id": pk,
+                "headline": headline,
+                "text": text,
+                "actor_slug": slug,
+                "actor_name": name,
+                "stated_on": stated_on.isoformat(),
+                "status": status,
+                "status_rationale": rationale,
+                "source_urls": urls.get(pk, []),
+            }
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(queryset):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(COLUMNS)
+    batch = []
+    for record in export_records(queryset):
+        record["source_urls"] = URL_SEPARATOR.join(record["source_urls"])
+        batch.append(writer.writerow([record[c] for c in COLUMNS]))
+        if len(batch) >= 500:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
+def json_array(items):
+    """Stream an iterable of dicts as one JSON array."""
+    yield "["
+    first = True
+    for item in items:
+        yield ("" if first else ",\n") + json.dumps(item, ensure_ascii=False)
+        first = False
+    yield "]\n"
+
+
+def _bad_filter(filterset):
+    return JsonResponse({"errors": filterset.errors.get_json_data()}, status=400)
+
+
+def _attachment(content, content_type, filename):
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@read_access_required
+@require_safe
+def export_csv(request):
+    filterset = filtered_claims(request.GET)
+    if not filterset.is_valid():
+        return _bad_filter(filterset)
+    return _attachment(csv_lines(filterset.qs), "text/csv; charset=utf-8", "claims.csv")
+
+
+@read_access_required
+@require_safe
+def export_json(request):
+    filterset = filtered_claims(request.GET)
+    if not filterset.is_valid():
+        return _bad_filter(filterset)
+    return _attachment(json_array(export_records(filterset.qs)), "application/json", "claims.json")
+
+
+@read_access_required
+@require_safe
+def export_jsonld(request):
+    citations = Citation.objects.select_related("source").order_by("role", "pk")
+    queryset = Claim.objects.select_related("actor").prefetch_related(
+        Prefetch("citations", queryset=citations)
+    )
+    filterset = filtered_claims(request.GET, queryset)
+    if not filterset.is_valid():
+        return _bad_filter(filterset)
+    claims = jsonld.with_review_date(filterset.qs).iterator(chunk_size=CHUNK_SIZE)
+    reviews = (jsonld.claim_review(claim, request) for claim in claims)
+    return _attachment(json_array(reviews), "application/ld+json", "claims.jsonld")

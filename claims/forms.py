@@ -1,0 +1,317 @@
+from django import forms
+from django.db.models import Q
+
+from . import services
+from .models import Actor, Citation, Claim, Source
+
+# /actors/new/ is the create page, so no actor may be called "new".
+RESERVED_SLUGS = {"new"}
+
+
+class ActorSlugField(forms.ModelChoiceField):
+    """An actor typed as its slug: a text box, never a <select> of every actor."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "The actor's slug, as in its page address, e.g. kremlin.")
+        super().__init__(queryset=Actor.objects.all(), to_field_name="slug", **kwargs)
+        self.error_messages["invalid_choice"] = "No actor has this slug. Check the actors list."
+
+    def prepare_value(self, value):
+        if isinstance(value, Actor):
+            return value.slug
+        if isinstance(value, int):
+            # A model instance's initial is its primary key; show the slug instead.
+            return Actor.objects.filter(pk=value).values_list("slug", flat=True).first()
+        return super().prepare_value(value)
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the row's version, so a save over someone else's newer edit is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean_version(self):
+        version = self.cleaned_data.get("version")
+        if self.instance.pk and version is None:
+            raise forms.ValidationError("This form is missing its version; reload the page.")
+        return version
+
+    def refuse_stale_save(self, current):
+        """After a VersionConflict: keep the user's input, take the current version (so the
+        next save overwrites on purpose) and say what the other person changed."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current.version
+        self.add_error(None, conflict_message(self, current))
+
+
+def started_from(form, current):
+    """The row as this user loaded it: the history entry of the version they edited."""
+    version = form.cleaned_data.get("version")
+    history = getattr(type(current), "history", None)
+    if version is None or history is None:
+        return None
+    return history.filter(id=current.pk, version=version).order_by("-history_date").first()
+
+
+def _display(value):
+    if value in (None, ""):
+        return "(empty)"
+    return str(value)
+
+
+def conflict_changes(form, current):
+    """[(label, what this user started from, what is saved now)] for every field that differs."""
+    before = started_from(form, current)
+    changes = []
+    for name, field in form.fields.items():
+        if name == "version" or not hasattr(current, name):
+            continue
+        now = getattr(current, name)
+        if before is not None:
+            then = getattr(before, name, None)
+            if _display(then) == _display(now):
+                continue
+        else:
+            # No history entry: compare with what the user submitted.
+            then = form.cleaned_data.get(name)
+            if _display(then) == _display(now):
+                continue
+        changes.append((str(field.label or name), _display(then), _display(now)))
+    return changes
+
+
+def conflict_message(form, current):
+    changes = conflict_changes(form, current)
+    what = "; ".join(f"{label}: “{then}” → “{now}”" for label, then, now in changes)
+    return (
+        "Someone else saved this record while you were editing it. "
+        f"They changed: {what or 'nothing shown in this form'}. "
+        "Your input is kept below: check it against theirs, then save again to overwrite."
+    )
+
+
+class ActorForm(VersionedForm):
+    parent = ActorSlugField(required=False, label="Parent actor")
+
+    class Meta:
+        model = Actor
+        fields = [
+            "name",
+            "slug",
+            "short_name",
+            "aliases",
+            "kind",
+            "country",
+            "parent",
+            "wikidata_id",
+            "description",
+        ]
+        widgets = {
+            "aliases": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is taken by a page address; choose another.")
+        return slug
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if parent is not None and self.instance.pk:
+            # Walk up from the new parent: meeting this actor would make a loop.
+            seen, step = set(), parent
+            while step is not None and step.pk not in seen:
+                if step.pk == self.instance.pk:
+                    raise forms.ValidationError("An actor can't be its own parent or ancestor.")
+                seen.add(step.pk)
+                step = step.parent
+        return parent
+
+
+class SourceForm(VersionedForm):
+    url = forms.URLField(label="URL", required=False, max_length=2000, assume_scheme="https")
+    archive_url = forms.URLField(
+        label="Archive URL", required=False, max_length=2000, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Source
+        fields = ["title", "url", "publisher", "kind", "published_on", "archive_url", "notes"]
+        widgets = {
+            "published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class CitationChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, citation):
+        return f"{citation.source.title} ({citation.get_role_display().split(' (')[0]})"
+
+
+class ClaimForm(VersionedForm):
+    actor = ActorSlugField()
+
+    class Meta:
+        model = Claim
+        fields = ["actor", "headline", "text", "stated_on"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 5}),
+            "stated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, can_remove_citations=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and can_remove_citations:
+            self.fields["remove_citations"] = CitationChoiceField(
+                queryset=self.instance.citations.select_related("source"),
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                label="Remove these citations",
+                help_text="The sources themselves stay.",
+            )
+
+
+class CitationForm(forms.Form):
+    """One citation row of the claim form: an existing source (id or exact title) or a new
+    source typed inline, its role and the quote."""
+
+    source = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Existing source",
+        help_text="Its number (see the sources list) or its exact title.",
+    )
+    new_source_title = forms.CharField(required=False, max_length=300, label="Or a new source")
+    new_source_url = forms.URLField(
+        required=False, max_length=2000, label="New source URL", assume_scheme="https"
+    )
+    role = forms.ChoiceField(
+        choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE, required=False
+    )
+    quote = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Quote")
+
+    def clean_role(self):
+        return self.cleaned_data["role"] or Citation.Role.APPEARANCE
+
+    def clean_source(self):
+        value = self.cleaned_data["source"].strip()
+        if not value:
+            return None
+        lookup = Q(title__iexact=value)
+        if value.isdigit():
+            lookup = Q(pk=int(value)) if int(value) < 2**63 else Q(pk=None)
+        matches = list(Source.objects.filter(lookup)[:2])
+        if not matches:
+            raise forms.ValidationError(f"No source numbered or titled “{value}”.")
+        if len(matches) > 1:
+            raise forms.ValidationError("Several sources have this title; enter its number.")
+        return matches[0]
+
+    def clean(self):
+        cleaned = super().clean()
+        source, title = cleaned.get("source"), cleaned.get("new_source_title", "").strip()
+        url = cleaned.get("new_source_url", "")
+        if self.errors:
+            return cleaned
+        if source is not None and (title or url):
+            raise forms.ValidationError("Choose an existing source or type a new one, not both.")
+        if source is None and url and not title:
+            self.add_error("new_source_title", "Give the new source a title.")
+        if source is None and not title and cleaned.get("quote"):
+            self.add_error("source", "Say which source this quote is from.")
+        if url:
+            existing = Source.objects.filter(url=url).first()
+            if existing is not None:
+                self.add_error(
+                    "new_source_url",
+                    f"Source {existing.pk} (“{existing}”) already has this URL: "
+                    f"enter {existing.pk} as the existing source instead.",
+                )
+        return cleaned
+
+    def is_empty(self):
+        data = self.cleaned_data
+        return data.get("source") is None and not data.get("new_source_title", "").strip()
+
+    def citation(self, *, by):
+        """An unsaved Citation for this row, creating the new source if one was typed."""
+        source = self.cleaned_data["source"]
+        if source is None:
+            source = services.create_record(
+                Source(
+                    title=self.cleaned_data["new_source_title"].strip(),
+                    url=self.cleaned_data["new_source_url"],
+                ),
+                by=by,
+            )
+        return Citation(
+            source=source, role=self.cleaned_data["role"], quote=self.cleaned_data["quote"]
+        )
+
+
+class BaseCitationFormSet(forms.BaseFormSet):
+    def __init__(self, *args, claim=None, **kwargs):
+        self.claim = claim
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        if self.claim is not None:
+            seen = set(self.claim.citations.values_list("source_id", "role"))
+        for form in self.forms:
+            source = form.cleaned_data.get("source")
+            if source is None:
+                continue
+            key = (source.pk, form.cleaned_data["role"])
+            if key in seen:
+                raise forms.ValidationError(
+                    f"Source {source.pk} is cited twice with the same role."
+                )
+            seen.add(key)
+
+    def citations(self, *, by):
+        return [form.citation(by=by) for form in self.forms if not form.is_empty()]
+
+
+CitationFormSet = forms.formset_factory(
+    CitationForm,
+    formset=BaseCitationFormSet,
+    extra=2,
+    max_num=20,
+    absolute_max=20,  # a forged TOTAL_FORMS can't make the server build thousands of forms
+    validate_max=True,
+)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Claim.Status.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required for confirmed and denied: say what settles it.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "status" in cleaned:
+            try:
+                services.validate_status_change(
+                    status=cleaned["status"], rationale=cleaned.get("rationale")
+                )
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned

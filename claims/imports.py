@@ -1,0 +1,444 @@
+"""Import claims from CSV in the export's columns: all or nothing.
+
+Every row is parsed and checked first; any bad row fails the whole import with a report of
+each bad line and why. Then everything is written in one transaction through the services
+(so each claim gets its verdict timeline and history). A dry run does the same writes and
+rolls them back, so it reports exactly what a real run would change.
+
+A row whose actor, date and headline match one existing claim updates that claim (text,
+status, new source URLs) instead of adding a copy, so importing the same file twice changes
+nothing the second time. The `id` column is ignored: ids belong to the database."""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_slug
+from django.db import DatabaseError, transaction
+from django.shortcuts import render
+
+from . import services
+from .exports import URL_SEPARATOR
+from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source
+from .permissions import permission_required
+
+REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
+OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls"]
+MAX_FIELD_SIZE = 16 * 1024 * 1024
+LOOKUP_CHUNK = 1000
+
+_source_url = Source._meta.get_field("url")
+_actor_name = Actor._meta.get_field("name")
+_actor_slug = Actor._meta.get_field("slug")
+_validate_url = URLValidator()
+
+
+@dataclass
+class Row:
+    line: int
+    headline: str
+    text: str
+    actor_slug: str
+    actor_name: str
+    stated_on: datetime.date
+    status: str
+    rationale: str
+    urls: list
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool = False
+    rows: int = 0
+    errors: list = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    status_changes: int = 0
+    new_actors: list = field(default_factory=list)
+    new_sources: int = 0
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def summary(self):
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{self.rows} rows: {self.created} claims {verb} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged; {self.status_changes} status changes, "
+            f"{len(self.new_actors)} new actors, {self.new_sources} new sources."
+        )
+
+
+class ImportFailed(Exception):
+    pass
+
+
+# Parsing -------------------------------------------------------------------------------
+
+
+def decode(data):
+    """The file as text, or one error per line that is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    errors = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            errors.append(
+                RowError(
+                    number,
+                    f"bad encoding: byte 0x{line[error.start]:02x} at column {error.start + 1} "
+                    "is not UTF-8 (save the file as UTF-8)",
+                )
+            )
+    return None, errors
+
+
+def _clean_row(record, line):
+    """A Row from one CSV record, or the list of what is wrong with it."""
+    problems = []
+    value = {k: (v if isinstance(v, str) else "") for k, v in record.items() if k is not None}
+    for name, text in value.items():
+        if "\x00" in text:
+            problems.append(f"{name} contains a NUL character")
+    headline, text = value["headline"], value["text"]
+    if not headline.strip():
+        problems.append("missing headline")
+    elif len(headline) > HEADLINE_MAX_LENGTH:
+        problems.append(
+            f"headline is {len(headline)} characters long; at most {HEADLINE_MAX_LENGTH} allowed"
+        )
+    if not text.strip():
+        problems.append("missing text")
+    slug = value["actor_slug"].strip()
+    if not slug:
+        problems.append("missing actor: actor_slug is empty")
+    else:
+        try:
+            validate_slug(slug)
+            if len(slug) > _actor_slug.max_length:
+                raise ValidationError("too long")
+        except ValidationError:
+            problems.append(f"bad actor_slug {slug!r}: use letters, digits, - and _")
+    actor_name = value.get("actor_name", "").strip()
+    if len(actor_name) > _actor_name.max_length:
+        problems.append(f"actor_name is longer than {_actor_name.max_length} characters")
+    stated_on = None
+    raw_date = value["stated_on"].strip()
+    try:
+        stated_on = datetime.datetime.strptime(raw_date, "%Y-%m-%d").date()  # noqa: DTZ007
+    except ValueError:
+        problems.append(f"bad date {raw_date!r} in stated_on: use YYYY-MM-DD")
+    status = value["status"].strip().lower() or Claim.Status.UNVERIFIED
+    rationale = value.get("status_rationale", "").strip()
+    if status not in Claim.Status.values:
+        problems.append(
+            f"unknown status {value['status']!r}: use one of {', '.join(Claim.Status.values)}"
+        )
+    else:
+        try:
+            services.validate_status_change(status=status, rationale=rationale)
+        except ValidationError:
+            problems.append(f"status {status} needs a status_rationale")
+    urls = []
+    for url in value.get("source_urls", "").split():
+        try:
+            _validate_url(url)
+            if len(url) > _source_url.max_length:
+                raise ValidationError("too long")
+        except ValidationError:
+            problems.append(f"bad source URL {url[:100]!r}")
+        else:
+            if url not in urls:
+                urls.append(url)
+    if problems:
+        return None, problems
+    return Row(line, headline, text, slug, actor_name, stated_on, status, rationale, urls), []
+
+
+def parse(data):
+    """(rows, errors) for the bytes of a CSV file; errors name the line of each bad row."""
+    text, errors = decode(data)
+    if errors:
+        return [], errors
+    csv.field_size_limit(MAX_FIELD_SIZE)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as error:
+        return [], [RowError(1, f"unreadable CSV header: {error}")]
+    if not header:
+        return [], [RowError(1, "empty file: the first line must name the columns")]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return [], [
+            RowError(
+                1,
+                f"missing columns: {', '.join(missing)} (the header needs "
+                f"{', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})",
+            )
+        ]
+    rows = []
+    line = reader.line_num + 1
+    try:
+        for record in reader:
+            if None in record:
+                errors.append(RowError(line, f"more fields than the {len(header)} columns"))
+            elif any(v is None for v in record.values()):
+                errors.append(RowError(line, f"fewer fields than the {len(header)} columns"))
+            else:
+                row, problems = _clean_row(record, line)
+                errors.extend(RowError(line, p) for p in problems)
+                if row is not None:
+                    rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        errors.append(RowError(line, f"unreadable CSV: {error}"))
+    return rows, errors
+
+
+# Checking against the database ----------------------------------------------------------
+
+
+def _chunks(items, size=LOOKUP_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_actors(rows):
+    slugs = sorted({r.actor_slug for r in rows})
+    actors = {}
+    for chunk in _chunks(slugs):
+        actors.update({a.slug: a for a in Actor.objects.filter(slug__in=chunk)})
+    return actors
+
+
+def _check_new_actors(rows, actors):
+    """The actors the import would create, {slug: name}, and errors for those it can't."""
+    errors, new = [], {}
+    names = {}
+    for row in rows:
+        if row.actor_slug in actors or row.actor_slug in new:
+            continue
+        if not row.actor_name:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"missing actor: no actor {row.actor_slug!r} and no actor_name to create it",
+                )
+            )
+            continue
+        if row.actor_name in names:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"actor_name {row.actor_name!r} is already used for actor "
+                    f"{names[row.actor_name]!r}",
+                )
+            )
+            continue
+        new[row.actor_slug] = row.actor_name
+        names[row.actor_name] = row.actor_slug
+    taken = set()
+    for chunk in _chunks(list(names)):
+        taken.update(Actor.objects.filter(name__in=chunk).values_list("name", flat=True))
+    for row in rows:
+        if new.get(row.actor_slug) in taken:
+            errors.append(
+                RowError(row.line, f"actor_name {row.actor_name!r} belongs to another actor")
+            )
+    return new, errors
+
+
+def _existing_claims(rows):
+    """{(actor slug, date, headline): [claims]} for claims the rows may update."""
+    found = {}
+    for chunk in _chunks(rows):
+        candidates = Claim.objects.filter(
+            actor__slug__in={r.actor_slug for r in chunk},
+            headline__in={r.headline for r in chunk},
+            stated_on__in={r.stated_on for r in chunk},
+        ).select_related("actor")
+        for claim in candidates.prefetch_related("citations__source"):
+            key = (claim.actor.slug, claim.stated_on, claim.headline)
+            found.setdefault(key, {})[claim.pk] = claim
+    return {key: list(claims.values()) for key, claims in found.items()}
+
+
+def _match_existing(rows, existing):
+    matches, errors, seen = {}, [], {}
+    for row in rows:
+        key = (row.actor_slug, row.stated_on, row.headline)
+        claims = existing.get(key, [])
+        if len(claims) > 1:
+            errors.append(
+                RowError(row.line, f"matches {len(claims)} existing claims; can't tell which")
+            )
+        elif claims:
+            if key in seen:
+                errors.append(RowError(row.line, f"same claim as line {seen[key]}"))
+            seen[key] = row.line
+            matches[row.line] = claims[0]
+    return matches, errors
+
+
+# Writing -----------------------------------------------------------------------------
+
+
+def _sources_for(urls, by, report):
+    sources = {}
+    for chunk in _chunks(sorted(urls)):
+        sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
+    for url in sorted(set(urls) - set(sources)):
+        title = url[: Source._meta.get_field("title").max_length]
+        sources[url] = services.create_record(Source(url=url, title=title), by=by)
+        report.new_sources += 1
+    return sources
+
+
+def _update_claim(claim, row, sources, by, report):
+    changed = False
+    if claim.text != row.text:
+        claim.text = row.text
+        services.save_versioned(claim, by=by, expected_version=claim.version, reason="import")
+        changed = True
+    if (claim.status, claim.status_rationale) != (row.status, row.rationale):
+        services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)
+        report.status_changes += 1
+        changed = True
+    cited = {c.source.url for c in claim.citations.all()}
+    for url in row.urls:
+        if url not in cited:
+            services.add_citation(
+                claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
+            )
+            changed = True
+    if changed:
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+def _write(rows, matches, new_actors, *, by, report, progress):
+    actors = _existing_actors(rows)
+    for slug, name in sorted(new_actors.items()):
+        actors[slug] = services.create_record(Actor(slug=slug, name=name), by=by)
+        report.new_actors.append(slug)
+    sources = _sources_for({u for r in rows for u in r.urls}, by, report)
+    for row in rows:
+        try:
+            if row.line in matches:
+                _update_claim(matches[row.line], row, sources, by, report)
+            else:
+                services.create_claim(
+                    by=by,
+                    actor=actors[row.actor_slug],
+                    headline=row.headline,
+                    text=row.text,
+                    stated_on=row.stated_on,
+                    status=row.status,
+                    rationale=row.rationale,
+                    citations=[
+                        Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
+                    ],
+                )
+                report.created += 1
+                report.status_changes += 1
+        except (ValidationError, DatabaseError) as error:
+            raise ImportFailed(RowError(row.line, f"could not be saved: {error}")) from error
+        progress(1)
+
+
+def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None):
+    """Check and import the CSV bytes `data`; returns an ImportReport.
+
+    Nothing is written unless every row is good; with dry_run nothing is written at all.
+    For a progress bar: `on_start(total)` is called once the rows are checked, and
+    `progress(n)` as they are written."""
+    report = ImportReport(dry_run=dry_run)
+    rows, errors = parse(data)
+    report.rows = len(rows) + len({e.line for e in errors if e.line > 1})
+    if not errors:
+        actors = _existing_actors(rows)
+        new_actors, actor_errors = _check_new_actors(rows, actors)
+        matches, match_errors = _match_existing(rows, _existing_claims(rows))
+        errors = sorted(actor_errors + match_errors, key=lambda e: e.line)
+    if errors:
+        report.errors = errors
+        return report
+    if on_start is not None:
+        on_start(len(rows))
+    try:
+        with transaction.atomic():
+            _write(rows, matches, new_actors, by=by, report=report, progress=progress or _ignore)
+            if dry_run:
+                transaction.set_rollback(True)
+    except ImportFailed as failure:
+        report.errors = list(failure.args)
+        report.created = report.updated = report.unchanged = report.status_changes = 0
+        report.new_actors, report.new_sources = [], 0
+    return report
+
+
+def _ignore(n):
+    pass
+
+
+# Upload page -------------------------------------------------------------------------
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with the columns of the CSV export. Larger files: use "
+        "manage.py import_claims.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would change, write nothing", required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // (1024 * 1024)} MB; the page takes up to "
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
+        return upload
+
+
+@permission_required("claims.add_claim")
+def claim_import(request):
+    report = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            report = import_claims(
+                form.cleaned_data["file"].read(),
+                by=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    else:
+        form = ImportForm()
+    context = {"form": form, "report": report, "separator": URL_SEPARATOR}
+    return render(request, "claims/claim_import.html", context, status=200)

@@ -1,0 +1,240 @@
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from claims.exports import COLUMNS
+from claims.imports import import_claims
+from claims.models import Actor, Citation, Claim, Source, StatusChange
+
+HEADER = ",".join(COLUMNS)
+GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
+
+
+def _export(client):
+    response = client.get("/claims.csv")
+    return b"".join(response.streaming_content)
+
+
+def _records(data):
+    """The CSV rows without ids, which belong to the database they came from."""
+    rows = csv.DictReader(io.StringIO(data.decode(), newline=""))
+    return sorted(tuple(v for k, v in row.items() if k != "id") for row in rows)
+
+
+def _counts():
+    return tuple(m.objects.count() for m in (Claim, Actor, Source, Citation, StatusChange))
+
+
+def _empty_database():
+    for model in (Citation, StatusChange, Claim, Source, Actor):
+        model.objects.all().delete()
+
+
+def test_export_imports_back_into_an_empty_database_unchanged(reader_client, story):
+    exported = _export(reader_client)
+    _empty_database()
+    report = import_claims(exported)
+    assert report.ok, report.errors
+    assert report.created == len(story["claims"])
+    assert _records(_export(reader_client)) == _records(exported)
+
+
+def test_importing_the_same_file_again_changes_nothing(reader_client, story):
+    exported = _export(reader_client)
+    before = _counts()
+    report = import_claims(exported)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, len(story["claims"]))
+    assert _counts() == before
+
+
+def test_import_updates_a_matching_claims_status(reader_client, story):
+    exported = _export(reader_client).decode()
+    changed = exported.replace(
+        "confirmed,Pentagon and NATO confirmed it.", "denied,Retracted after review."
+    )
+    report = import_claims(changed.encode())
+    assert (report.updated, report.status_changes) == (1, 1)
+    assert story["claims"]["troops"].status_changes.last().new_status == "denied"
+
+
+def test_import_creates_missing_actors_and_sources(db):
+    data = f"{HEADER}\n{GOOD}https://example.org/kursk https://example.org/isw\n".encode()
+    report = import_claims(data)
+    assert report.ok, report.errors
+    claim = Claim.objects.get()
+    assert (claim.actor.slug, claim.actor.name, claim.status) == ("nis", "NIS", "confirmed")
+    assert sorted(claim.citations.values_list("source__url", flat=True)) == [
+        "https://example.org/isw",
+        "https://example.org/kursk",
+    ]
+
+
+def test_dry_run_reports_what_would_change_and_writes_nothing(db):
+    data = f"{HEADER}\n{GOOD}https://example.org/kursk\n".encode()
+    report = import_claims(data, dry_run=True)
+    assert (report.ok, report.created, report.new_actors, report.new_sources) == (
+        True,
+        1,
+        ["nis"],
+        1,
+    )
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+LONG = "x" * 121
+BAD_FILES = [
+    ("unknown status", f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,\n", 3, "unknown status"),
+    ("bad date", f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,04/11/2024,unverified,,\n", 3, "bad date"),
+    ("missing actor", f"{HEADER}\n{GOOD}\n,H,T,,,2024-11-04,unverified,,\n", 3, "missing actor"),
+    (
+        "unknown actor without a name",
+        f"{HEADER}\n{GOOD}\n,H,T,ghost,,2024-11-04,unverified,,\n",
+        3,
+        "missing actor",
+    ),
+    (
+        "over-long headline",
+        f"{HEADER}\n{GOOD}\n,{LONG},T,nis,NIS,2024-11-04,unverified,,\n",
+        3,
+        "headline is 121 characters",
+    ),
+    ("missing columns", "headline,text\nH,T\n", 1, "missing columns: actor_slug"),
+    ("verdict without rationale", f"{HEADER}\n,H,T,nis,NIS,2024-11-04,denied,,\n", 2, "rationale"),
+    ("bad source URL", f"{HEADER}\n{GOOD}not-a-url\n", 2, "bad source URL"),
+    ("too few fields", f"{HEADER}\n{GOOD}\n,H,T\n", 3, "fewer fields"),
+    ("empty file", "", 1, "empty file"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
+)
+def test_a_bad_row_fails_the_whole_import(db, content, line, reason):
+    report = import_claims(content.encode())
+    assert [(e.line, reason in e.reason) for e in report.errors] == [(line, True)]
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_bad_encoding_names_each_line_and_writes_nothing(db):
+    data = f"{HEADER}\n{GOOD}\n".encode() + ",Café,T,nis,NIS,2024-11-04,unverified,,\n".encode(
+        "latin-1"
+    )
+    report = import_claims(data)
+    assert [(e.line, "bad encoding" in e.reason) for e in report.errors] == [(3, True)]
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_every_bad_row_is_reported_with_its_line(db):
+    data = (
+        f"{HEADER}\n,H,T,nis,NIS,2024-11-31,unverified,,\n{GOOD}\n"
+        f',"multi\nline",T,nis,NIS,2024-11-04,nope,,\n'
+    ).encode()
+    report = import_claims(data)
+    assert [e.line for e in report.errors] == [2, 4]
+
+
+def test_a_new_actor_name_taken_by_another_actor_is_an_error(story):
+    data = f"{HEADER}\n,H,T,kremlin-2,The Kremlin,2024-11-04,unverified,,\n".encode()
+    before = _counts()
+    report = import_claims(data)
+    assert "belongs to another actor" in report.errors[0].reason
+    assert _counts() == before
+
+
+def test_command_imports_a_file(tmp_path, db):
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    out = io.StringIO()
+    call_command("import_claims", str(path), stdout=out, stderr=io.StringIO())
+    assert "1 claims were created" in out.getvalue()
+    assert Claim.objects.get().headline == "Troops seen"
+
+
+def test_command_dry_run_writes_nothing(tmp_path, db):
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    out = io.StringIO()
+    call_command("import_claims", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+    assert "1 claims would be created" in out.getvalue()
+    assert not Claim.objects.exists()
+
+
+def test_command_fails_on_a_bad_file_and_names_the_line(tmp_path, db):
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,someday,unverified,,\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_claims", str(path), stdout=io.StringIO(), stderr=err)
+    assert "line 3: bad date" in err.getvalue()
+    assert not Claim.objects.exists()
+
+
+def test_command_names_a_missing_file(tmp_path, db):
+    with pytest.raises(CommandError, match="Can't read"):
+        call_command("import_claims", str(tmp_path / "nope.csv"))
+
+
+def _upload(content, dry_run):
+    data = {"file": SimpleUploadedFile("claims.csv", content, content_type="text/csv")}
+    if dry_run:
+        data["dry_run"] = "on"
+    return data
+
+
+def test_anonymous_import_page_goes_to_login(client, db):
+    response = client.get(reverse("claims:claim-import"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_reader_cannot_import(reader_client):
+    response = reader_client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n".encode(), False)
+    )
+    assert response.status_code == 403
+    assert not Claim.objects.exists()
+
+
+def test_analyst_sees_the_import_form(analyst_client):
+    response = analyst_client.get(reverse("claims:claim-import"))
+    assert response.status_code == 200
+    assert b'enctype="multipart/form-data"' in response.content
+
+
+def test_upload_dry_run_shows_the_count_and_writes_nothing(analyst_client):
+    response = analyst_client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n{GOOD}\n".encode(), True)
+    )
+    assert response.status_code == 200
+    assert response.context["report"].rows == 2
+    assert "<strong>2</strong> rows processed" in response.content.decode()
+    assert not Claim.objects.exists()
+
+
+def test_upload_imports(analyst_client, analyst):
+    response = analyst_client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n".encode(), False)
+    )
+    assert response.status_code == 200
+    assert Claim.objects.get().created_by == analyst
+
+
+def test_upload_lists_each_bad_line(analyst_client):
+    content = f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,\n,{LONG},T,nis,N,x,unverified,,\n"
+    response = analyst_client.post(reverse("claims:claim-import"), _upload(content.encode(), False))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<td>3</td><td>unknown status" in html
+    assert "<td>4</td><td>headline is 121 characters" in html
+    assert not Claim.objects.exists()
+
+
+def test_upload_without_a_file_keeps_the_form(analyst_client):
+    response = analyst_client.post(reverse("claims:claim-import"), {"dry_run": "on"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"]
+    assert response.context["form"]["dry_run"].value() is True

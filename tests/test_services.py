@@ -1,0 +1,104 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from claims import services
+from claims.models import Citation, Claim, StatusChange
+from tests.factories import ActorFactory, ClaimFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def new_claim(by, **kwargs):
+    return services.create_claim(
+        by=by,
+        actor=kwargs.pop("actor", None) or ActorFactory(),
+        headline="North Korea sent troops",
+        text="North Korea has dispatched troops to Russia.",
+        stated_on=datetime.date(2024, 10, 18),
+        **kwargs,
+    )
+
+
+def test_create_claim_writes_the_initial_status_change(analyst):
+    claim = new_claim(analyst)
+    change = StatusChange.objects.get(claim=claim)
+    assert (change.old_status, change.new_status, change.changed_by) == (
+        "",
+        "unverified",
+        analyst,
+    )
+    assert claim.created_by == analyst
+
+
+def test_create_claim_with_citations_saves_them(analyst):
+    source = SourceFactory()
+    claim = new_claim(analyst, citations=[Citation(source=source, role="appearance", quote="q")])
+    assert list(claim.citations.values_list("source", "quote")) == [(source.pk, "q")]
+
+
+def test_each_status_change_writes_exactly_one_row_with_user_and_rationale(analyst):
+    claim = new_claim(analyst)
+    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    changes = list(claim.status_changes.order_by("pk"))
+    assert len(changes) == 2
+    assert (changes[1].old_status, changes[1].new_status, changes[1].rationale) == (
+        "unverified",
+        "denied",
+        "Refuted",
+    )
+    assert changes[1].changed_by == analyst
+
+
+def test_status_change_updates_the_current_status(analyst):
+    claim = new_claim(analyst)
+    services.claim_set_status(claim=claim, status="confirmed", rationale="Seen", by=analyst)
+    claim.refresh_from_db()
+    assert (claim.status, claim.status_rationale) == ("confirmed", "Seen")
+
+
+@pytest.mark.parametrize("status", ["confirmed", "denied"])
+def test_verdict_without_rationale_is_refused_and_writes_nothing(analyst, status):
+    claim = new_claim(analyst)
+    with pytest.raises(ValidationError) as error:
+        services.claim_set_status(claim=claim, status=status, rationale="  ", by=analyst)
+    assert "rationale" in error.value.message_dict
+    assert claim.status_changes.count() == 1
+
+
+def test_unknown_status_is_refused(analyst):
+    claim = new_claim(analyst)
+    with pytest.raises(ValidationError):
+        services.claim_set_status(claim=claim, status="maybe", rationale="x", by=analyst)
+    claim.refresh_from_db()
+    assert claim.status == "unverified"
+
+
+def test_status_change_is_recorded_in_history_with_the_user(analyst):
+    claim = new_claim(analyst)
+    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    latest = claim.history.latest()
+    assert (latest.status, latest.history_user) == ("denied", analyst)
+
+
+def test_save_versioned_refuses_a_stale_edit(analyst):
+    claim = ClaimFactory(headline="first")
+    stale_version = claim.version
+    claim.headline = "second"
+    services.save_versioned(claim, by=analyst, expected_version=stale_version)
+    stale = Claim.objects.get(pk=claim.pk)
+    stale.headline = "third"
+    with pytest.raises(services.VersionConflict):
+        services.save_versioned(stale, by=analyst, expected_version=stale_version)
+    assert Claim.objects.get(pk=claim.pk).headline == "second"
+
+
+def test_save_versioned_does_not_overwrite_the_status(analyst):
+    claim = new_claim(analyst)
+    form_copy = Claim.objects.get(pk=claim.pk)
+    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    form_copy.headline = "Edited headline"
+    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    claim.refresh_from_db()
+    assert (claim.headline, claim.status) == ("Edited headline", "denied")

@@ -1,0 +1,101 @@
+"""A page costs the same number of queries at 5 rows as at 50 (no query per row)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.models import Citation
+from tests.factories import ActorFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+SIZES = [5, 50]
+# session, user, status facet, actor facet, its actors, rows, user permissions, group permissions
+CLAIM_LIST_QUERIES = 8
+
+
+def make_claims(count, *, actor=None, source=None):
+    """`count` claims, each by its own actor unless one is given, citing a source, with a
+    verdict timeline of two entries: every relation a row of a page shows."""
+    claims = []
+    for n in range(count):
+        claim = services.create_claim(
+            by=None,
+            actor=actor or ActorFactory(),
+            headline=f"Claim {n} about troops",
+            text="What was said.",
+            stated_on=datetime.date(2024, 10, 1) + datetime.timedelta(days=n),
+            citations=[Citation(source=source or SourceFactory(), role="appearance")],
+        )
+        services.claim_set_status(claim=claim, status="denied", rationale="No.", by=None)
+        claims.append(claim)
+    return claims
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_claim_list_costs_the_same_at_any_size(analyst_client, django_assert_num_queries, rows):
+    make_claims(rows)
+    with django_assert_num_queries(CLAIM_LIST_QUERIES):
+        response = analyst_client.get(reverse("claims:claim-list"))
+    assert len(response.context["browser"].claims) == rows
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_filtered_claim_list_costs_the_same_at_any_size(
+    analyst_client, django_assert_num_queries, rows
+):
+    actor = ActorFactory(slug="kremlin")
+    make_claims(rows, actor=actor)
+    # One more than unfiltered: resolving the actor slug.
+    with django_assert_num_queries(CLAIM_LIST_QUERIES + 1):
+        response = analyst_client.get(
+            reverse("claims:claim-list") + "?actor=kremlin&status=denied&q=troops&ordering=-stated"
+        )
+    assert len(response.context["browser"].claims) == rows
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_actor_page_costs_the_same_at_any_size(analyst_client, django_assert_num_queries, rows):
+    actor = ActorFactory(slug="kremlin", parent=ActorFactory())
+    make_claims(rows, actor=actor)
+    # session, user, actor with parent, status facet, track record, rows, 2 x permissions
+    with django_assert_num_queries(8):
+        response = analyst_client.get(actor.get_absolute_url())
+    assert len(response.context["browser"].claims) == rows
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_claim_page_costs_the_same_whatever_its_citations_and_timeline(
+    analyst_client, django_assert_num_queries, rows
+):
+    (claim,) = make_claims(1)
+    for n in range(rows):
+        services.add_citation(claim=claim, source=SourceFactory(), role="evidence", by=None)
+        services.claim_set_status(claim=claim, status="confirmed", rationale=f"{n}", by=None)
+    # session, user, claim with actor, citations with sources, timeline, 2 x permissions
+    with django_assert_num_queries(7):
+        response = analyst_client.get(claim.get_absolute_url())
+    assert len(response.context["evidence"]) == rows
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_actor_list_costs_the_same_at_any_size(analyst_client, django_assert_num_queries, rows):
+    make_claims(rows)
+    # session, user, count, rows, 2 x permissions
+    with django_assert_num_queries(6):
+        response = analyst_client.get(reverse("claims:actor-list"))
+    assert len(response.context["actor_list"]) == rows
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_source_pages_cost_the_same_at_any_size(analyst_client, django_assert_num_queries, rows):
+    source = SourceFactory()
+    make_claims(rows, source=source)
+    with django_assert_num_queries(6):
+        listed = analyst_client.get(reverse("claims:source-list"))
+    # session, user, source, count, citations with claims and actors, 2 x permissions
+    with django_assert_num_queries(7):
+        detail = analyst_client.get(source.get_absolute_url())
+    assert len(listed.context["source_list"]) == 1
+    assert len(detail.context["page_obj"]) == rows

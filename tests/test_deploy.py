@@ -91,6 +91,7 @@ SMOKE = textwrap.dedent(
     plain = client.get("/no-such-page/")
     page = client.get("/no-such-page/", secure=True)
     asset = client.get(css, secure=True)
+    api = client.get("/api/claims/", secure=True, HTTP_ACCEPT="text/html")
     print(json.dumps({
         "css": css,
         "plain_status": plain.status_code,
@@ -100,6 +101,7 @@ SMOKE = textwrap.dedent(
         "headers": dict(page.headers),
         "asset_status": asset.status_code,
         "asset_cache": asset.get("Cache-Control", ""),
+        "api_content_type": api.get("Content-Type", ""),
     }))
     """
 )
@@ -146,6 +148,11 @@ def test_production_error_page_uses_hashed_css_and_no_debug_output(production_sm
 )
 def test_production_security_headers(production_smoke, header, expected):
     assert production_smoke["headers"][header] == expected
+
+
+def test_api_answers_json_even_to_browsers(production_smoke):
+    """No browsable API in production: its forms can't carry a CSRF token under the CSP."""
+    assert production_smoke["api_content_type"] == "application/json"
 
 
 def test_content_security_policy_forbids_inline_script(production_smoke):

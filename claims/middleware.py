@@ -86,10 +86,31 @@ class RejectUnservableQueryMiddleware:
         return self.get_response(request)
 
 
+def caused_by_database_error(exception):
+    """True when the exception, or one it was raised from or while handling, is a database
+    error."""
+    seen = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, DATABASE_ERRORS):
+            return True
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return False
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    """handler400: when saving a changed session fails because the database went away,
+    Django reports the session as "interrupted", a 400; that is a 503 (seen in the restart
+    test, scripts/load.py --restart)."""
+    if caused_by_database_error(exception):
+        return database_unavailable_response(request)
+    return defaults.bad_request(request, exception, template_name)
+
+
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     """handler500: database errors outside a view (e.g. saving the session in middleware)
     reach Django's 500 handler instead of process_exception; they get the 503 page too."""
-    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+    if caused_by_database_error(sys.exc_info()[1]):
         return database_unavailable_response(request)
     try:
         return defaults.server_error(request, template_name)

@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Database outages answer 503, not 500, even when they happen outside a view.
+# Database outages answer 503, not 500 or 400, even when they happen outside a view.
+handler400 = "claims.middleware.bad_request"
 handler500 = "claims.middleware.server_error"

@@ -4,6 +4,7 @@ database is unreachable."""
 from unittest import mock
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 
@@ -134,3 +135,24 @@ def test_api_gets_a_json_503_while_the_database_is_down(production, database_dow
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert "briefly unavailable" in response.json()["detail"]
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_503_when_the_session_cannot_be_saved_because_the_database_went_away(
+    production, analyst_client
+):
+    """Django turns a failed session update into "session interrupted", a 400; when the
+    database is the cause, it is the 503 page."""
+    analyst_client.raise_request_exception = False
+    gone = OperationalError("server closed the connection unexpectedly")
+    with mock.patch.object(SessionStore, "create_model_instance", side_effect=gone):
+        response = analyst_client.get("/test/touch-session/")
+
+    _assert_error_page(response, 503, "ClaimTracker is briefly unavailable")
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_other_bad_requests_still_get_the_400_page(production, db):
+    response = Client().get("/test/touch-session/", HTTP_HOST="attacker.example")
+
+    _assert_error_page(response, 400, "That request could not be understood")

@@ -8,6 +8,14 @@ from .models import Actor, Citation, Claim, Source
 RESERVED_SLUGS = {"new"}
 
 
+def parse_id(text):
+    """The row id `text` names, or None: only ASCII digits that fit a bigint ("²" is a digit
+    to str.isdigit() but not to int())."""
+    if text.isascii() and text.isdecimal() and int(text) < 2**63:
+        return int(text)
+    return None
+
+
 class ActorSlugField(forms.ModelChoiceField):
     """An actor typed as its slug: a text box, never a <select> of every actor."""
 
@@ -210,8 +218,8 @@ class CitationForm(forms.Form):
         if not value:
             return None
         lookup = Q(title__iexact=value)
-        if value.isdigit():
-            lookup = Q(pk=int(value)) if int(value) < 2**63 else Q(pk=None)
+        if value.isascii() and value.isdecimal():
+            lookup = Q(pk=parse_id(value))
         matches = list(Source.objects.filter(lookup)[:2])
         if not matches:
             raise forms.ValidationError(f"No source numbered or titled “{value}”.")

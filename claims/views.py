@@ -15,7 +15,7 @@ from django.views.generic.edit import UpdateView
 
 from . import jsonld, services
 from .filters import ClaimFilter
-from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm
+from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm, parse_id
 from .models import Actor, Citation, Claim, Source
 from .permissions import AccessMixin, permission_required
 
@@ -501,8 +501,9 @@ class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
             citation_count=count_of(Citation.objects.filter(source=OuterRef("pk")), "source")
         ).order_by("-published_on", "-pk")
         query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
-        if query.isdigit() and int(query) < 2**63:
-            return sources.filter(pk=int(query))
+        source_id = parse_id(query)
+        if source_id is not None:
+            return sources.filter(pk=source_id)
         if query:
             sources = sources.filter(
                 Q(title__icontains=query) | Q(publisher__icontains=query) | Q(url__icontains=query)

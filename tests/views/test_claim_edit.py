@@ -224,3 +224,12 @@ def test_edit_heading_names_the_saved_claim_not_the_typed_one(analyst_client, cl
     response = analyst_client.post(edit_url(claim), claim_form_data(claim, headline="x" * 200))
     assert response.status_code == 400
     assert f"<h1>Edit claim: {claim.headline}</h1>".encode() in response.content
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "99999999999999999999"])
+def test_a_source_number_that_is_not_an_ascii_id_is_a_form_error(analyst_client, actor, value):
+    data = with_citation(claim_form_data(headline="Kept headline"), source=value)
+    response = analyst_client.post(CREATE, data)
+    assert response.status_code == 400
+    assert b'value="Kept headline"' in response.content
+    assert Claim.objects.count() == 0

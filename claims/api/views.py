@@ -1,8 +1,10 @@
 """REST API viewsets: same FilterSet, same services, same roles as the HTML pages."""
 
 import datetime
+import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import Prefetch, ProtectedError, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -24,6 +26,8 @@ from .serializers import (
     StatusChangeSerializer,
     as_api_error,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(APIException):
@@ -186,6 +190,10 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
             exc = as_api_error(exc)
         elif isinstance(exc, ProtectedError):
             exc = Conflict("Still in use: delete or move what refers to it first.")
+        elif isinstance(exc, IntegrityError):
+            # A race past validation (e.g. the same citation saved twice at once).
+            logger.warning("API write refused by the database: %s", exc)
+            exc = Conflict("This conflicts with a record saved meanwhile; reload and retry.")
         return super().handle_exception(exc)
 
 

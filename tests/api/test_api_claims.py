@@ -2,11 +2,12 @@ import base64
 import json
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils.http import urlencode
 
+from claims import services
 from claims.filters import ClaimFilter
 from claims.models import Actor, Claim, Source, StatusChange
 from tests.factories import ClaimFactory
@@ -275,14 +276,51 @@ def test_put_replaces_the_claim_and_bumps_the_version(api_as, story):
     assert (claim.headline, claim.actor.slug, claim.version) == ("A headline", "kremlin", 2)
 
 
-def test_update_cannot_change_the_status_around_the_timeline(api_as, story):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status", "confirmed"),
+        ("status_rationale", "Seen on camera."),
+        ("new_citations", None),  # the article, below
+    ],
+)
+def test_update_naming_a_create_only_field_answers_400(api_as, story, field, value):
     claim = story["claims"]["peskov"]
+    if field == "new_citations":
+        value = [{"source": story["sources"]["article"].pk, "role": "evidence"}]
     response = api_as("analyst").patch(
-        f"/api/claims/{claim.pk}/", {"status": "confirmed", "version": 1}, format="json"
+        f"/api/claims/{claim.pk}/", {field: value, "text": "New.", "version": 1}, format="json"
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "on create only" in str(response.json()[field])
     claim.refresh_from_db()
-    assert claim.status == "unverified"
+    assert (claim.status, claim.text, claim.citations.count()) == (
+        "unverified",
+        "Peskov: no comment on troops, said in full.",
+        0,
+    )
+
+
+def test_the_same_citation_twice_on_create_answers_400(api_as, story):
+    source = story["sources"]["article"]
+    twice = [{"source": source.pk, "role": "evidence"}, {"source": source.pk, "role": "evidence"}]
+    response = api_as("analyst").post(
+        "/api/claims/", {**GOOD_CLAIM, "new_citations": twice}, format="json"
+    )
+    assert response.status_code == 400
+    assert "new_citations" in response.json()
+    assert Claim.objects.count() == len(story["claims"])
+
+
+def test_a_database_conflict_on_create_answers_409(api_as, story, monkeypatch):
+    def collide(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "create_claim", collide)
+    response = api_as("analyst").post("/api/claims/", GOOD_CLAIM, format="json")
+    assert response.status_code == 409
+    assert "duplicate key" not in response.json()["detail"]
+    assert Claim.objects.count() == len(story["claims"])
 
 
 def test_status_action_appends_to_the_timeline(api_as, story, analyst):

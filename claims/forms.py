@@ -280,7 +280,16 @@ class BaseCitationFormSet(forms.BaseFormSet):
         seen = set()
         if self.claim is not None:
             seen = set(self.claim.citations.values_list("source_id", "role"))
+        new_urls = set()
         for form in self.forms:
+            url = form.cleaned_data.get("new_source_url")
+            if form.cleaned_data.get("source") is None and url:
+                if url in new_urls:
+                    form.add_error(
+                        "new_source_url", "This URL is typed in another row already: cite it once."
+                    )
+                    raise forms.ValidationError("The same new source URL is in two rows.")
+                new_urls.add(url)
             source = form.cleaned_data.get("source")
             if source is None:
                 continue

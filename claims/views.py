@@ -1,9 +1,10 @@
+import logging
 from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -18,6 +19,8 @@ from .filters import ClaimFilter
 from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm, parse_id
 from .models import Actor, Citation, Claim, Source
 from .permissions import AccessMixin, permission_required
+
+logger = logging.getLogger(__name__)
 
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
@@ -241,6 +244,13 @@ class VersionedEditMixin:
         except services.VersionConflict as conflict:
             form.refuse_stale_save(conflict.current)
             return self.render_to_response(self.get_context_data(form=form), status=409)
+        except IntegrityError:
+            # A race past the form's checks (a row saved meanwhile); the details go to the log.
+            logger.warning("Save refused by the database", exc_info=True)
+            form.add_error(
+                None, "This clashes with a record saved meanwhile; check and save again."
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, f"Saved “{self.object}”.")
         return redirect(self.get_success_url())
 

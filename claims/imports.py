@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 from django.shortcuts import render
 
 from . import services
-from .exports import URL_SEPARATOR
+from .exports import URL_SEPARATOR, unquote_formula
 from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source
 from .permissions import permission_required
 
@@ -114,7 +114,11 @@ def decode(data):
 def _clean_row(record, line):
     """A Row from one CSV record, or the list of what is wrong with it."""
     problems = []
-    value = {k: (v if isinstance(v, str) else "") for k, v in record.items() if k is not None}
+    value = {
+        k: unquote_formula(v) if isinstance(v, str) else ""
+        for k, v in record.items()
+        if k is not None
+    }
     for name, text in value.items():
         if "\x00" in text:
             problems.append(f"{name} contains a NUL character")

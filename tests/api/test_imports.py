@@ -238,3 +238,24 @@ def test_upload_without_a_file_keeps_the_form(analyst_client):
     assert response.status_code == 200
     assert response.context["form"].errors["file"]
     assert response.context["form"]["dry_run"].value() is True
+
+
+FORMULAS = ['=HYPERLINK("http://evil")', "\t=1", "@SUM(A1)", "'=already quoted"]
+
+
+def test_export_quotes_formula_cells_and_the_import_restores_them(reader_client, story):
+    for claim, formula in zip(story["claims"].values(), FORMULAS, strict=True):
+        Claim.objects.filter(pk=claim.pk).update(text=formula)  # test data: no history needed
+    Claim.objects.filter(pk=story["claims"]["troops"].pk).update(status_rationale="+1 -2")
+    Actor.objects.filter(slug="nis").update(name="-NIS")
+    exported = _export(reader_client)
+    cells = [c for row in csv.reader(io.StringIO(exported.decode(), newline="")) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert {'\'=HYPERLINK("http://evil")', "''=already quoted", "'\t=1", "'+1 -2", "'-NIS"} <= set(
+        cells
+    )
+    _empty_database()
+    report = import_claims(exported)
+    assert report.ok, report.errors
+    assert sorted(Claim.objects.values_list("text", flat=True)) == sorted(FORMULAS)
+    assert _records(_export(reader_client)) == _records(exported)

@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
@@ -57,14 +57,17 @@ class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 def full_text_search(queryset, query):
-    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
+    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match.
+
+    The SQL is a self-contained subquery: inside another query Django aliases the claims
+    table (U0), so a bare claims_claim.search_vector would name the outer query's rows."""
     if connection.vendor == "postgresql":
-        matches = RawSQL(  # noqa: S611 - constant SQL; the user text is a parameter
-            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
-            [query],
-            output_field=BooleanField(),
+        matching = RawSQL(  # noqa: S611 - constant SQL; the user text is a parameter
+            "SELECT id FROM claims_claim"
+            " WHERE search_vector @@ websearch_to_tsquery(%s::regconfig, %s)",
+            [SEARCH_CONFIG, query],
         )
-        return queryset.filter(matches)
+        return queryset.filter(pk__in=matching)
     return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
 
 

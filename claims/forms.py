@@ -4,9 +4,6 @@ from django.db.models import Q
 from . import services
 from .models import Actor, Citation, Claim, Source
 
-# /actors/new/ is the create page, so no actor may be called "new".
-RESERVED_SLUGS = {"new"}
-
 
 def parse_id(text):
     """The row id `text` names, or None: only ASCII digits that fit a bigint ("²" is a digit
@@ -128,24 +125,6 @@ class ActorForm(VersionedForm):
 
     def clean_country(self):
         return self.cleaned_data["country"].upper()
-
-    def clean_slug(self):
-        slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"“{slug}” is taken by a page address; choose another.")
-        return slug
-
-    def clean_parent(self):
-        parent = self.cleaned_data.get("parent")
-        if parent is not None and self.instance.pk:
-            # Walk up from the new parent: meeting this actor would make a loop.
-            seen, step = set(), parent
-            while step is not None and step.pk not in seen:
-                if step.pk == self.instance.pk:
-                    raise forms.ValidationError("An actor can't be its own parent or ancestor.")
-                seen.add(step.pk)
-                step = step.parent
-        return parent
 
 
 class SourceForm(VersionedForm):

@@ -22,7 +22,7 @@ from django.shortcuts import render
 
 from . import services
 from .exports import URL_SEPARATOR, unquote_formula
-from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source
+from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source, reserved_slug_error
 from .permissions import permission_required
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
@@ -141,6 +141,9 @@ def _clean_row(record, line):
                 raise ValidationError("too long")
         except ValidationError:
             problems.append(f"bad actor_slug {slug!r}: use letters, digits, - and _")
+        else:
+            if message := reserved_slug_error(slug):
+                problems.append(f"bad actor_slug: {message}")
     actor_name = value.get("actor_name", "").strip()
     if len(actor_name) > _actor_name.max_length:
         problems.append(f"actor_name is longer than {_actor_name.max_length} characters")

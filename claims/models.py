@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +14,15 @@ country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code in capitals, e.g. KR, RU, UA."
 )
 wikidata_id_validator = RegexValidator(r"^Q[0-9]+$", "A Wikidata id looks like Q42.")
+# /actors/new/ is the create page, so no actor may be called "new".
+RESERVED_SLUGS = {"new"}
+
+
+def reserved_slug_error(slug):
+    """The message for a slug a page address already uses, or None."""
+    if slug in RESERVED_SLUGS:
+        return f"“{slug}” is taken by a page address; choose another."
+    return None
 
 
 class VersionedModel(models.Model):
@@ -98,6 +108,26 @@ class Actor(VersionedModel):
 
     def get_absolute_url(self):
         return reverse("claims:actor-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Here, not in a form: the forms, the admin, the API and the import all run it.
+        errors = {}
+        if message := reserved_slug_error(self.slug):
+            errors["slug"] = message
+        if self.parent_id is not None and self.pk is not None and self._parent_loops():
+            errors["parent"] = "An actor can't be its own parent or ancestor."
+        if errors:
+            raise ValidationError(errors)
+
+    def _parent_loops(self):
+        """Walk up from the new parent: meeting this actor would make a loop."""
+        seen, step = set(), self.parent_id
+        while step is not None and step not in seen:
+            if step == self.pk:
+                return True
+            seen.add(step)
+            step = Actor.objects.filter(pk=step).values_list("parent_id", flat=True).first()
+        return False
 
     @property
     def alias_list(self):

@@ -393,3 +393,25 @@ def test_odd_filter_values_never_answer_500(api_as, story, query):
     response = api_as("reader").get(f"/api/claims/?{query}")
     assert response.status_code in (200, 400)
     assert Claim.objects.count() == len(story["claims"])
+
+
+def test_api_refuses_the_reserved_actor_slug(api_as, story):
+    response = api_as("analyst").post(
+        "/api/actors/", {"slug": "new", "name": "New Agency"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "slug" in response.json()
+    assert not Actor.objects.filter(slug="new").exists()
+
+
+def test_api_refuses_a_parent_loop(api_as, story):
+    kremlin, peskov = story["actors"]["kremlin"], story["actors"]["peskov"]
+    peskov.parent = kremlin
+    peskov.save()
+    response = api_as("analyst").patch(
+        "/api/actors/kremlin/", {"parent": "dmitry-peskov", "version": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert "parent" in response.json()
+    kremlin.refresh_from_db()
+    assert kremlin.parent is None

@@ -259,3 +259,10 @@ def test_export_quotes_formula_cells_and_the_import_restores_them(reader_client,
     assert report.ok, report.errors
     assert sorted(Claim.objects.values_list("text", flat=True)) == sorted(FORMULAS)
     assert _records(_export(reader_client)) == _records(exported)
+
+
+def test_a_reserved_actor_slug_is_a_row_error(db):
+    row = ",H,T,new,New Agency,2024-11-04,unverified,,"
+    report = import_claims(f"{HEADER}\n{row}\n".encode())
+    assert [(e.line, "page address" in e.reason) for e in report.errors] == [(2, True)]
+    assert not Actor.objects.exists()

@@ -311,3 +311,26 @@ class StatusForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(None, error)
         return cleaned
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with the columns of the CSV export. Larger files: use "
+        "manage.py import_claims.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would change, write nothing", required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // (1024 * 1024)} MB; the page takes up to "
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
+        return upload

@@ -14,9 +14,17 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import jsonld, services
+from . import exports, imports, jsonld, services
 from .filters import ClaimFilter
-from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm, parse_id
+from .forms import (
+    ActorForm,
+    CitationFormSet,
+    ClaimForm,
+    ImportForm,
+    SourceForm,
+    StatusForm,
+    parse_id,
+)
 from .models import Actor, Citation, Claim, Source
 from .permissions import AccessMixin, permission_required
 
@@ -231,6 +239,33 @@ def claim_status(request, pk):
         _claim_detail_context(claim, form),
         status=400,
     )
+
+
+# The import creates and changes claims and creates actors, sources and citations.
+IMPORT_PERMISSIONS = [
+    "claims.add_claim",
+    "claims.change_claim",
+    "claims.add_actor",
+    "claims.add_source",
+    "claims.add_citation",
+]
+
+
+@permission_required(*IMPORT_PERMISSIONS)
+def claim_import(request):
+    report = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            report = imports.import_claims(
+                form.cleaned_data["file"].read(),
+                by=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    else:
+        form = ImportForm()
+    context = {"form": form, "report": report, "separator": exports.URL_SEPARATOR}
+    return render(request, "claims/claim_import.html", context, status=200)
 
 
 class VersionedEditMixin:

@@ -102,10 +102,13 @@ class ClaimBrowser:
 
     def _count_facets(self):
         qs = self.filterset.qs.order_by()
-        counts = dict(qs.values("status").annotate(n=Count("pk")).values_list("status", "n"))
-        # The status counts add up to the total: no separate COUNT(*) for the paginator.
-        self.total = sum(counts.values())
-        active = set(self.query.getlist("status"))
+        # Status facets count every other filter but not the status itself, so a ticked
+        # status leaves the others' counts (and links) in place.
+        others = self.filterset.qs_without("status").order_by()
+        counts = dict(others.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+        active = set(self.filterset.form.cleaned_data.get("status") or ())
+        # The counts add up to the total: no separate COUNT(*) for the paginator.
+        self.total = sum(n for status, n in counts.items() if not active or status in active)
         self.status_facets = [
             {
                 "value": status,

@@ -35,7 +35,9 @@ class ActorSlugField(forms.ModelChoiceField):
 class VersionedForm(forms.ModelForm):
     """Carries the row's version, so a save over someone else's newer edit is refused."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,7 +40,8 @@ def filtered_claims(params, queryset=None):
     return ClaimFilter(params, queryset=queryset if queryset is not None else Claim.objects.all())
 
 
-def _batches(iterable, size):
+def batches(iterable, size):
+    """Lists of up to `size` items from any iterable (a list, a queryset iterator)."""
     batch = []
     for item in iterable:
         batch.append(item)
@@ -81,7 +82,7 @@ def export_records(queryset):
         "status",
         "status_rationale",
     )
-    for chunk in _batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+    for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
         urls = _source_urls([row[0] for row in chunk])
         for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
             yield {

@@ -20,7 +20,7 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import DatabaseError, transaction
 
 from . import services
-from .exports import unquote_formula
+from .exports import batches, unquote_formula
 from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source, reserved_slug_error
 
 logger = logging.getLogger(__name__)
@@ -224,15 +224,10 @@ def parse(data):
 # Checking against the database ----------------------------------------------------------
 
 
-def _chunks(items, size=LOOKUP_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _existing_actors(rows):
     slugs = sorted({r.actor_slug for r in rows})
     actors = {}
-    for chunk in _chunks(slugs):
+    for chunk in batches(slugs, LOOKUP_CHUNK):
         actors.update({a.slug: a for a in Actor.objects.filter(slug__in=chunk)})
     return actors
 
@@ -264,7 +259,7 @@ def _check_new_actors(rows, actors):
         new[row.actor_slug] = row.actor_name
         names[row.actor_name] = row.actor_slug
     taken = set()
-    for chunk in _chunks(list(names)):
+    for chunk in batches(list(names), LOOKUP_CHUNK):
         taken.update(Actor.objects.filter(name__in=chunk).values_list("name", flat=True))
     for row in rows:
         if new.get(row.actor_slug) in taken:
@@ -277,7 +272,7 @@ def _check_new_actors(rows, actors):
 def _existing_claims(rows):
     """{(actor slug, date, headline): [claims]} for claims the rows may update."""
     found = {}
-    for chunk in _chunks(rows):
+    for chunk in batches(rows, LOOKUP_CHUNK):
         candidates = Claim.objects.filter(
             actor__slug__in={r.actor_slug for r in chunk},
             headline__in={r.headline for r in chunk},
@@ -314,7 +309,7 @@ def _match_existing(rows, existing):
 
 def _sources_for(urls, by, report):
     sources = {}
-    for chunk in _chunks(sorted(urls)):
+    for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
     for url in sorted(set(urls) - set(sources)):
         title = url[: Source._meta.get_field("title").max_length]

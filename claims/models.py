@@ -34,9 +34,24 @@ class VersionedModel(models.Model):
         abstract = True
 
 
+def count_per_row(related, key, *, distinct_field="pk"):
+    """How many `related` rows point at each listed row, as a subquery (`related` filtered on
+    OuterRef("pk")): a page then reads its own rows' counts instead of a join with GROUP BY
+    over every row before the LIMIT."""
+    counted = (
+        related.order_by()
+        .values(key)
+        .annotate(n=models.Count(distinct_field, distinct=distinct_field != "pk"))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(counted), 0)
+
+
 class ActorQuerySet(models.QuerySet):
-    def of_kind(self, kind):
-        return self.filter(kind=kind)
+    def with_claim_count(self):
+        return self.annotate(
+            claim_count=count_per_row(Claim.objects.filter(actor=models.OuterRef("pk")), "actor")
+        )
 
 
 class ActorKind(models.TextChoices):
@@ -134,6 +149,12 @@ class Actor(VersionedModel):
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
 
+class SourceQuerySet(models.QuerySet):
+    def with_citation_count(self):
+        citations = Citation.objects.filter(source=models.OuterRef("pk"))
+        return self.annotate(citation_count=count_per_row(citations, "source"))
+
+
 class SourceKind(models.TextChoices):
     OFFICIAL_STATEMENT = "official_statement", "Official statement"
     NEWS_REPORT = "news_report", "News report"
@@ -157,6 +178,7 @@ class Source(VersionedModel):
     notes = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "-pk"]
@@ -184,23 +206,11 @@ class ClaimQuerySet(models.QuerySet):
     def by_actor(self, actor):
         return self.filter(actor=actor)
 
-    def with_status(self, status):
-        return self.filter(status=status)
-
     def for_list(self):
-        """What a claim list row shows: its actor and how many sources it cites.
-
-        The count is a subquery per row, not a join with GROUP BY: a page of 50 then reads
-        50 rows' citations instead of aggregating every claim's before the LIMIT."""
-        sources = (
-            Citation.objects.filter(claim=models.OuterRef("pk"))
-            .order_by()
-            .values("claim")
-            .annotate(n=models.Count("source", distinct=True))
-            .values("n")
-        )
+        """What a claim list row shows: its actor and how many sources it cites."""
+        citations = Citation.objects.filter(claim=models.OuterRef("pk"))
         return self.select_related("actor").annotate(
-            source_count=Coalesce(models.Subquery(sources), 0)
+            source_count=count_per_row(citations, "claim", distinct_field="source")
         )
 
 

@@ -5,8 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,13 +32,6 @@ logger = logging.getLogger(__name__)
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
 MAX_SEARCH_LENGTH = 200
-
-
-def count_of(related, key):
-    """Count related rows per listed row as a subquery: the page's COUNT(*) then needs no
-    join, and each of the page's rows costs one index lookup."""
-    counted = related.order_by().values(key).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
 
 
 class KnownCountPaginator(Paginator):
@@ -453,21 +445,14 @@ class LenientPaginationMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
-    model = Actor
-    paginate_by = 50
-    template_name = "claims/actor_list.html"
+class SearchListMixin(LenientPaginationMixin):
+    """A paginated list with one ?q= search box (claims/_search_box.html)."""
 
-    def get_queryset(self):
-        actors = Actor.objects.annotate(
-            claim_count=count_of(Claim.objects.filter(actor=OuterRef("pk")), "actor")
-        ).order_by("name", "pk")
-        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
-        if query:
-            actors = actors.filter(
-                Q(name__icontains=query) | Q(slug__icontains=query) | Q(short_name__icontains=query)
-            )
-        return actors
+    paginate_by = 50
+
+    @cached_property
+    def search_query(self):
+        return self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
@@ -477,6 +462,20 @@ class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
         return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
 
 
+class ActorListView(AccessMixin, SearchListMixin, ListView):
+    model = Actor
+    template_name = "claims/actor_list.html"
+
+    def get_queryset(self):
+        actors = Actor.objects.with_claim_count().order_by("name", "pk")
+        query = self.search_query
+        if query:
+            actors = actors.filter(
+                Q(name__icontains=query) | Q(slug__icontains=query) | Q(short_name__icontains=query)
+            )
+        return actors
+
+
 class ActorDetailView(AccessMixin, DetailView):
     model = Actor
     template_name = "claims/actor_detail.html"
@@ -484,7 +483,7 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.filter(actor=self.object), fixed=("actor",))
+        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
         counts = dict(
             self.object.claims.order_by()
             .values("status")
@@ -539,16 +538,13 @@ class ActorDeleteView(RecordDeleteView):
         return reverse("claims:actor-list")
 
 
-class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
+class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
-    paginate_by = 50
     template_name = "claims/source_list.html"
 
     def get_queryset(self):
-        sources = Source.objects.annotate(
-            citation_count=count_of(Citation.objects.filter(source=OuterRef("pk")), "source")
-        ).order_by("-published_on", "-pk")
-        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+        sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        query = self.search_query
         source_id = parse_id(query)
         if source_id is not None:
             return sources.filter(pk=source_id)
@@ -557,13 +553,6 @@ class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
                 Q(title__icontains=query) | Q(publisher__icontains=query) | Q(url__icontains=query)
             )
         return sources
-
-    def get_context_data(self, **kwargs):
-        query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
-        page_query = QueryDict(mutable=True)
-        if query:
-            page_query["q"] = query
-        return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
 
 
 class SourceDetailView(AccessMixin, DetailView):

@@ -28,6 +28,11 @@ run: install
 test: install
 	$(DEV_ENV) scripts/test.sh $(BIN)
 
+# Benchmark on PostgreSQL (issue 6): generates or reuses ct_bench (1M claims) and ct_bench_small
+# (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000
+bench: install
+	$(BIN)/python bench/run.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,11 +1,26 @@
+from functools import cached_property
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Actor, Citation, Claim, Source, StatusChange
+from .filters import MAX_QUERY_LENGTH, SEARCH_CONFIG
+from .models import (
+    Actor,
+    Citation,
+    Claim,
+    Source,
+    StatusChange,
+    approximate_count,
+    estimated_row_count,
+)
 
 
 class VersionCheckedForm(forms.ModelForm):
@@ -147,14 +162,46 @@ def _status_action(status):
     return action
 
 
+class LargeTablePaginator(Paginator):
+    """No COUNT(*) over a million rows on every changelist view: the table's estimated size
+    when nothing filters the list; filtered, an exact count up to 10,000 rows and the
+    planner's estimate beyond (models.approximate_count)."""
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not queryset.query.where:
+            return estimated_row_count(queryset.model, queryset.db)
+        return approximate_count(queryset)
+
+
+class CountryListFilter(admin.SimpleListFilter):
+    """The actors' countries, read from the actor table: the stock filter on actor__country
+    asks for DISTINCT over every claim joined to its actor."""
+
+    title = "actor country"
+    parameter_name = "actor__country"
+
+    def lookups(self, request, model_admin):
+        countries = (
+            Actor.objects.exclude(country="").order_by("country").values_list("country", flat=True)
+        )
+        return [(code, code) for code in countries.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor__country=self.value()) if self.value() else queryset
+
+
 @admin.register(Claim)
 class ClaimAdmin(VersionedAdmin):
     list_display = ["headline", "actor", "stated_on", "status", "updated_at"]
-    list_filter = ["status", "actor__kind", "actor__country"]
+    # A date filter, not date_hierarchy: the hierarchy asks for DISTINCT years over every
+    # claim on each view (0.2 s at 1M claims).
+    list_filter = ["status", "stated_on", "actor__kind", CountryListFilter]
     search_fields = ["headline", "text", "actor__name", "actor__slug"]
     autocomplete_fields = ["actor"]
     list_select_related = ["actor"]
-    date_hierarchy = "stated_on"
+    paginator = LargeTablePaginator
     readonly_fields = ["status", "status_rationale", "created_at", "created_by", "updated_at"]
     fields = [
         "actor",
@@ -170,6 +217,25 @@ class ClaimAdmin(VersionedAdmin):
     ]
     inlines = [CitationInline, StatusChangeInline]
     actions = [_status_action(s) for s in Claim.Status.values]
+
+    def get_search_results(self, request, queryset, search_term):
+        """PostgreSQL: the claims' full-text index (as the claim list's `q`) plus the claims
+        of actors whose name or slug contains the term. The stock search, icontains over
+        headline and text, reads every claim: 3.6 s at 1M claims, against 65 ms."""
+        term = search_term.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+        if not term or connection.vendor != "postgresql":
+            return super().get_search_results(request, queryset, search_term)
+        matches = RawSQL(  # noqa: S611 - constant SQL; the term is a parameter
+            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+            [term],
+            output_field=BooleanField(),
+        )
+        actor_ids = list(
+            Actor.objects.filter(Q(name__icontains=term) | Q(slug__icontains=term)).values_list(
+                "pk", flat=True
+            )[:100]
+        )
+        return queryset.filter(Q(matches) | Q(actor_id__in=actor_ids)), False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -228,6 +294,7 @@ class CitationAdmin(SimpleHistoryAdmin):
     search_fields = ["claim__headline", "source__title", "quote"]
     autocomplete_fields = ["claim", "source"]
     list_select_related = ["claim", "source"]
+    paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 
@@ -237,10 +304,10 @@ class StatusChangeAdmin(admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
     list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]
-    list_filter = ["new_status"]
+    list_filter = ["new_status", "changed_at"]  # no date_hierarchy: see ClaimAdmin
     search_fields = ["claim__headline", "rationale"]
     list_select_related = ["claim", "changed_by"]
-    date_hierarchy = "changed_at"
+    paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 

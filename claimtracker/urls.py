@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from claims.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("claims.urls")),
     path("api/", include("claims.api.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,0 +1,754 @@
+"""ClaimTracker benchmark (issue 6): `make bench`, or `python bench/run.py --help`.
+
+On PostgreSQL, with a generated database (1M claims and 10k actors by default):
+1. makes sure the big and the small database exist, are migrated and hold the generated data
+   (generate_claims; an existing database of the right size is reused);
+2. in-process, with the Django test Client: every page of bench/pages.py, repeated; median and
+   p95 server time, number of queries, and the floor: the same SQL replayed with psycopg2;
+3. the same pages on the small database (query counts must match; admin 1M vs small);
+4. gunicorn (sync, then gthread) under wrk on loopback: requests/s of the claim list next
+   to the trivial /healthz in the same run;
+5. writes bench/RESULTS.md (date, machine, every figure, targets met or not, and for a page
+   that misses its target a profile: cProfile of the request and EXPLAIN ANALYZE of its
+   slowest query).
+
+Timings are wall-clock on a shared machine: compare ratios within one run, not across runs.
+"""
+
+import argparse
+import base64
+import cProfile
+import datetime
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pages import DEEP_PAGE_PAIRS, LOAD_PAGES, PAGES, SAME_QUERY_COUNT  # noqa: E402
+
+PYTHON = sys.executable
+BENCH_USER = "bench"
+SECRET = "bench-only-secret-key-not-for-production-" + "x" * 20  # noqa: S105
+TARGET_MEDIAN, TARGET_P95 = 3.0, 5.0
+
+
+def env_int(name, default):
+    return int(os.environ.get(name) or default)
+
+
+def db_url_with_name(url, name):
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path="/" + name))
+
+
+def server_env(database_url, **extra):
+    """Production-like settings: DEBUG off, a throwaway secret, plain HTTP on loopback."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_COOKIES="false",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        DJANGO_LOG_LEVEL="ERROR",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(database_url, *args, quiet=False):
+    # Migrations and the generator on 1M rows run longer than the web statement_timeout.
+    env = server_env(database_url, DATABASE_STATEMENT_TIMEOUT_MS="0")
+    subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+
+
+# 1. Databases ---------------------------------------------------------------------------
+
+
+def ensure_database(url, claims, actors, seed, recreate):
+    import psycopg2
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(db_url_with_name(url, "postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cur.fetchone() is not None
+        if exists and recreate:
+            print(f"Dropping database {name} (--recreate)")
+            cur.execute(f'DROP DATABASE "{name}"')
+            exists = False
+        if not exists:
+            print(f"Creating database {name}")
+            cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    manage(url, "migrate", "--noinput", quiet=True)
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM claims_claim")
+        have = cur.fetchone()[0]
+    conn.close()
+    if have == 0:
+        print(f"Generating {claims} claims, {actors} actors in {name} (a few minutes at 1M)")
+        started = time.perf_counter()
+        manage(url, "generate_claims", f"--claims={claims}", f"--actors={actors}", f"--seed={seed}")
+        return time.perf_counter() - started
+    if have != claims:
+        sys.exit(
+            f"{name} holds {have} claims, not {claims}: rerun with --recreate to regenerate it, "
+            "or point BENCH_DATABASE_URL / BENCH_SMALL_DATABASE_URL elsewhere."
+        )
+    print(f"Reusing {name} ({have} claims)")
+    return None
+
+
+# 2. In-process measurements -------------------------------------------------------------
+
+
+def setup_django(database_url):
+    os.environ.update(server_env(database_url))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "claimtracker.settings")
+    os.chdir(ROOT)
+    import django
+
+    django.setup()
+
+
+def bench_user():
+    from django.contrib.auth.models import Group, User
+
+    # An analyst: the role that sees every page, the admin included (not a superuser, whose
+    # permission checks are free).
+    user, _ = User.objects.get_or_create(username=BENCH_USER, defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name="analyst"))
+    return user
+
+
+def placeholders():
+    """Values for bench/pages.py's URLs, read from the generated data."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        # The busiest actor: the worst case for an actor filter.
+        cur.execute(
+            "SELECT a.slug, n FROM (SELECT actor_id, count(*) n FROM claims_claim "
+            "GROUP BY actor_id ORDER BY n DESC LIMIT 1) t JOIN claims_actor a ON a.id = t.actor_id"
+        )
+        actor, actor_claims = cur.fetchone()
+        cur.execute("SELECT count(*) FROM claims_claim")
+        total = cur.fetchone()[0]
+        deep_row = total // 2
+        cur.execute(
+            "SELECT id, stated_on FROM claims_claim ORDER BY stated_on DESC, id DESC "
+            "OFFSET %s LIMIT 1",
+            [max(0, deep_row - 1)],
+        )
+        middle_id, middle_date = cur.fetchone()
+        cur.execute("SELECT max(stated_on) FROM claims_claim")
+        last = cur.fetchone()[0]
+    cursor = base64.b64encode(f"p={middle_date.isoformat()}".encode()).decode()
+    return {
+        "actor": actor,
+        "actor_claims": actor_claims,
+        "claim_id": middle_id,
+        "from": (last - datetime.timedelta(days=365)).isoformat(),
+        "to": last.isoformat(),
+        "rare_word": "kestrel",
+        "common_word": "troops",
+        "deep_row": deep_row,
+        "deep_page": deep_row // 50 + 1,  # the HTML list shows 50 a page
+        "api_cursor_deep": cursor,
+        "claims": total,
+    }
+
+
+def replay_floor(sqls, conn, runs):
+    """The same SQL, replayed on a plain psycopg2 connection: the database's share."""
+    import psycopg2.errors
+
+    times = []
+    per_query = [0.0] * len(sqls)
+    with conn.cursor() as cur:
+        for _ in range(runs):
+            started = time.perf_counter()
+            for i, sql in enumerate(sqls):
+                t = time.perf_counter()
+                try:
+                    cur.execute(sql)
+                    if cur.description is not None:
+                        cur.fetchall()
+                except psycopg2.errors.QueryCanceled:
+                    # A facet over its time budget (set_config in the captured SQL) is
+                    # cancelled in the request too; the ROLLBACK that follows is replayed.
+                    pass
+                per_query[i] += time.perf_counter() - t
+            times.append(time.perf_counter() - started)
+    return times, [t / runs for t in per_query]
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure_pages(database_url, runs, profile):
+    import psycopg2
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(raise_request_exception=False)
+    client.force_login(bench_user())
+    values = placeholders()
+    floor_conn = psycopg2.connect(database_url)
+    floor_conn.autocommit = True
+    results = []
+    for name, template in PAGES:
+        url = template.format(**values)
+        started = time.perf_counter()
+        response = client.get(url)
+        first = time.perf_counter() - started
+        row = {"name": name, "url": url, "status": response.status_code}
+        if response.status_code == 404 or response.status_code >= 500:
+            row["missing"] = True
+            results.append(row)
+            print(f"  {name:<40} {response.status_code}: not measured")
+            continue
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        sqls = [q["sql"] for q in captured.captured_queries]
+        # Slow pages get fewer runs (at least 5): a 6 s page x 20 runs x 2 is a long wait.
+        page_runs = runs if first < 0.5 else max(5, min(runs, int(10 / first)))
+        times = []
+        for _ in range(page_runs):
+            started = time.perf_counter()
+            client.get(url)
+            times.append(time.perf_counter() - started)
+        floor_times, per_query = replay_floor(sqls, floor_conn, page_runs)
+        row.update(
+            runs=page_runs,
+            queries=len(sqls),
+            median=statistics.median(times),
+            p95=p95(times),
+            floor=statistics.median(floor_times),
+            bytes=len(response.content),
+        )
+        row["ratio"] = row["median"] / row["floor"] if sqls else None
+        row["ratio_p95"] = row["p95"] / row["floor"] if sqls else None
+        if sqls:
+            slowest = max(range(len(sqls)), key=per_query.__getitem__)
+            row["slowest_sql"] = sqls[slowest]
+            row["slowest_ms"] = per_query[slowest] * 1000
+        misses = row["ratio"] is not None and (
+            row["ratio"] > TARGET_MEDIAN or row["ratio_p95"] > TARGET_P95
+        )
+        if profile and (misses or row["median"] > 0.2):
+            row["profile"] = profile_request(client, url)
+            if sqls:
+                row["explain"] = explain(floor_conn, row["slowest_sql"])
+        results.append(row)
+        ratio = f"{row['ratio']:.1f}x" if row["ratio"] else "-"
+        print(
+            f"  {name:<40} {row['status']} median {row['median'] * 1000:8.1f} ms  "
+            f"p95 {row['p95'] * 1000:8.1f} ms  floor {row['floor'] * 1000:7.1f} ms  "
+            f"{ratio:>6}  {row['queries']} queries"
+        )
+    floor_conn.close()
+    return {"values": values, "pages": results}
+
+
+def profile_request(client, url):
+    """Where one request's time goes: waiting on PostgreSQL, templates, serializers, and the
+    functions with the most own time (cProfile)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    started = time.perf_counter()
+    client.get(url)
+    total = time.perf_counter() - started
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    db = templates = serializers = 0.0
+    for (filename, _, func), (_, _, own, cumulative, _) in stats.stats.items():
+        if "psycopg2" in func and ("execute" in func or "fetch" in func):
+            db += own
+        elif filename.endswith("template/backends/django.py") and func == "render":
+            templates = max(templates, cumulative)
+        elif filename.endswith("rest_framework/serializers.py") and func == "data":
+            serializers = max(serializers, cumulative)
+    lines = [
+        f"request {total * 1000:.1f} ms under cProfile: waiting on PostgreSQL "
+        f"{db * 1000:.1f} ms, template rendering {templates * 1000:.1f} ms (its queries "
+        f"included), DRF serializers {serializers * 1000:.1f} ms",
+        "",
+    ]
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(12)
+    text = out.getvalue()
+    lines.append(text[text.find("ncalls") :].rstrip() if "ncalls" in text else text.strip())
+    return "\n".join(lines)
+
+
+def explain(conn, sql):
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return ""
+    with conn.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        lines = [r[0] for r in cur.fetchall()]
+    return "\n".join(lines[:30])
+
+
+def session_cookie():
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = bench_user()
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+# 4. gunicorn under wrk -------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not listen on {port}")
+
+
+def parse_wrk(output):
+    def grab(pattern, cast=float):
+        match = re.search(pattern, output)
+        return cast(match.group(1)) if match else None
+
+    latency = re.search(r"Latency\s+([\d.]+)(us|ms|s)", output)
+    avg_ms = None
+    if latency:
+        avg_ms = float(latency.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[latency.group(2)]
+    return {
+        "rps": grab(r"Requests/sec:\s+([\d.]+)"),
+        "requests": grab(r"(\d+) requests in", int),
+        "non_2xx": grab(r"Non-2xx or 3xx responses:\s+(\d+)", int) or 0,
+        "errors": grab(r"Socket errors:(.*)", str),
+        "latency_ms": avg_ms,
+    }
+
+
+def load_test(database_url, cookie, seconds, connections, values):
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("wrk not found (apt-get install -y wrk): skipping the load test")
+        return []
+    nproc = os.cpu_count() or 1
+    configs = [
+        ("sync", ["--worker-class", "sync", "--workers", str(2 * nproc + 1)]),
+        ("gthread", ["--worker-class", "gthread", "--workers", str(nproc), "--threads", "4"]),
+    ]
+    env = server_env(database_url)
+    results = []
+    for label, args in configs:
+        port = free_port()
+        cmd = [
+            os.path.join(os.path.dirname(PYTHON), "gunicorn"),
+            "claimtracker.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+            *args,
+        ]
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+        try:
+            wait_for(port)
+            for name, template in LOAD_PAGES:
+                url = f"http://127.0.0.1:{port}{template.format(**values)}"
+                # Warm every worker's connection and caches, then measure.
+                subprocess.run(
+                    [wrk, "-t2", f"-c{connections}", "-d2s", "-H", f"Cookie: {cookie}", url],
+                    capture_output=True,
+                    check=False,
+                )
+                done = subprocess.run(
+                    [
+                        wrk,
+                        "-t2",
+                        f"-c{connections}",
+                        f"-d{seconds}s",
+                        "--timeout",
+                        "30s",
+                        "-H",
+                        f"Cookie: {cookie}",
+                        url,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                row = {"server": label, "name": name, "url": template, **parse_wrk(done.stdout)}
+                results.append(row)
+                print(
+                    f"  gunicorn {label:<8} {name:<28} {row['rps'] or 0:9.1f} req/s  "
+                    f"avg {row['latency_ms'] or 0:8.1f} ms  non-2xx {row['non_2xx']}"
+                )
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    return results
+
+
+# 5. Report ------------------------------------------------------------------------------
+
+
+def machine():
+    import psycopg2
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+        cur.execute("SHOW shared_buffers")
+        shared_buffers = cur.fetchone()[0]
+        cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cur.fetchone()[0]
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import django
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "pg": pg,
+        "shared_buffers": shared_buffers,
+        "db_size": size,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "psycopg2": psycopg2.__version__.split()[0],
+        "kernel": platform.release(),
+    }
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}" if seconds is not None else "-"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def throughput_verdict(load, server):
+    rps = {r["url"]: r["rps"] or 0 for r in load if r["server"] == server}
+    if not rps.get("/healthz") or "/claims/" not in rps:
+        return "-"
+    share = rps["/claims/"] / rps["/healthz"]
+    return f"{share:.0%} {verdict(share >= 0.5)}"
+
+
+def write_results(path, meta, big, small, load, args):
+    lines = []
+    add = lines.append
+    m = meta["machine"]
+    values = big["values"]
+    add("# Benchmark results (issue 6)")
+    add("")
+    add(f"Run: {meta['date']} UTC, `{meta['command']}`, commit `{meta['commit']}`.")
+    add("")
+    add(
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, kernel {m['kernel']}; "
+        f"PostgreSQL {m['pg']} (shared_buffers {m['shared_buffers']}, database {m['db_size']}) "
+        f"on the same host; Python {m['python']}, Django {m['django']}, psycopg2 {m['psycopg2']}."
+    )
+    add("")
+    add(
+        f"Data: {values['claims']:,} claims (`generate_claims --claims {args.claims} "
+        f"--actors {args.actors} --seed {args.seed}`), small database {small['values']['claims']:,}"
+        f" claims (`--claims {args.small_claims} --actors {args.small_actors}`)."
+        if small
+        else f"Data: {values['claims']:,} claims."
+    )
+    if meta.get("generated_seconds"):
+        add(f"Generating the big database took {meta['generated_seconds']:.0f} s.")
+    add(
+        f"Busiest actor `{values['actor']}` ({values['actor_claims']:,} claims); deep page = "
+        f"row {values['deep_row']:,}; date range {values['from']} to {values['to']}."
+    )
+    add("")
+    add(
+        f"In-process: Django test Client, DEBUG off, logged in as an analyst, {args.runs} runs "
+        "per page (fewer, at least 5, for a page slower than 0.5 s) after one warm-up and one "
+        "run under CaptureQueriesContext. **Floor**: the page's SQL, captured "
+        "and replayed on a plain psycopg2 connection (median of as many runs). Ratio = page "
+        f"median / floor median (target ≤ {TARGET_MEDIAN:g}×); p95 ratio = page p95 / floor "
+        f"median (target ≤ {TARGET_P95:g}×)."
+    )
+    add("")
+    add(
+        "| page | status | runs | queries | median ms | p95 ms | floor ms | ratio | p95 ratio | "
+        "queries small DB | median small ms | target |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    small_by_name = {r["name"]: r for r in small["pages"]} if small else {}
+    for row in big["pages"]:
+        if row.get("missing"):
+            why = "not on this branch" if row["status"] == 404 else "server error"
+            add(f"| {row['name']} | {row['status']} | {why} | | | | | | | | | |")
+            continue
+        s = small_by_name.get(row["name"], {})
+        ratio = row["ratio"]
+        ok = ratio is None or (ratio <= TARGET_MEDIAN and row["ratio_p95"] <= TARGET_P95)
+        add(
+            f"| {row['name']} | {row['status']} | {row['runs']} | {row['queries']} | "
+            f"{ms(row['median'])} | "
+            f"{ms(row['p95'])} | {ms(row['floor'])} | {ratio or 0:.1f} | "
+            f"{row['ratio_p95'] or 0:.1f} | {s.get('queries', '-')} | {ms(s.get('median'))} | "
+            f"{verdict(ok) if ratio is not None else '-'} |"
+        )
+    add("")
+    add("URLs: " + "; ".join(f"{r['name']}: `{r['url']}`" for r in big["pages"]))
+    add("")
+    add("## Targets")
+    add("")
+    by_name = {r["name"]: r for r in big["pages"] if not r.get("missing")}
+    for deep, first, limit in DEEP_PAGE_PAIRS:
+        if deep in by_name and first in by_name:
+            r = by_name[deep]["median"] / by_name[first]["median"]
+            add(
+                f"- Deep page `{deep}` vs `{first}`: {r:.2f}× (target ≤ {limit}×): "
+                f"{verdict(r <= limit)}."
+            )
+    for group in SAME_QUERY_COUNT:
+        counts = [by_name[n]["queries"] for n in group if n in by_name]
+        if counts:
+            add(
+                f"- Same queries whatever the page size ({', '.join(group)}): {counts}: "
+                f"{verdict(len(set(counts)) == 1)}."
+            )
+    if small:
+        diffs = [
+            f"{r['name']} ({small_by_name[r['name']]['queries']} vs {r['queries']})"
+            for r in big["pages"]
+            if not r.get("missing")
+            and r["name"] in small_by_name
+            and small_by_name[r["name"]].get("queries") != r["queries"]
+        ]
+        add(
+            f"- Same queries at {small['values']['claims']:,} and {values['claims']:,} claims: "
+            + (verdict(True) + "." if not diffs else verdict(False) + ": " + "; ".join(diffs))
+        )
+        for name in ("admin changelist", "admin changelist, filtered"):
+            if name in by_name and name in small_by_name and small_by_name[name].get("median"):
+                r = by_name[name]["median"] / small_by_name[name]["median"]
+                add(
+                    f"- {name} at {values['claims']:,} vs {small['values']['claims']:,}: "
+                    f"{r:.2f}× (target ≤ 2×): {verdict(r <= 2)}."
+                )
+    failing = [
+        r["name"]
+        for r in by_name.values()
+        if r["ratio"] is not None and (r["ratio"] > TARGET_MEDIAN or r["ratio_p95"] > TARGET_P95)
+    ]
+    add(
+        "- Every page within 3× (median) and 5× (p95) of its SQL floor: "
+        + (verdict(True) + "." if not failing else verdict(False) + ": " + ", ".join(failing))
+    )
+    if load:
+        add("")
+        add("## gunicorn under wrk (loopback)")
+        add("")
+        add(
+            f"wrk -t2 -c{args.connections} -d{args.wrk_seconds}s with the bench user's session "
+            "cookie, after a 2 s warm-up per URL; gunicorn --no-control-socket, DEBUG off, "
+            "PostgreSQL on the same host (it shares the CPUs)."
+        )
+        add("")
+        add("| server | URL | requests/s | avg latency ms | requests | non-2xx | vs healthz |")
+        add("|---|---|---|---|---|---|---|")
+        for server in dict.fromkeys(r["server"] for r in load):
+            rows = [r for r in load if r["server"] == server]
+            base = next((r["rps"] for r in rows if r["url"] == "/healthz"), None)
+            for r in rows:
+                share = f"{r['rps'] / base:.0%}" if base and r["rps"] else "-"
+                add(
+                    f"| {server} | `{r['url']}` | {r['rps'] or 0:.1f} | "
+                    f"{r['latency_ms'] or 0:.1f} | {r['requests']} | {r['non_2xx']} | {share} |"
+                )
+        add("")
+        add(
+            "Target: claim list throughput ≥ 50% of the trivial view's: "
+            + ", ".join(
+                f"{server}: {throughput_verdict(load, server)}"
+                for server in dict.fromkeys(r["server"] for r in load)
+            )
+            + "."
+        )
+    profiled = [r for r in big["pages"] if r.get("profile") or r.get("explain")]
+    if profiled:
+        add("")
+        add("## Where the time goes")
+        add("")
+        add(
+            "For each page over its target or slower than 200 ms: the slowest query "
+            "(replayed) with EXPLAIN (ANALYZE, BUFFERS), and cProfile of one request: its split, "
+            "then the functions with the most own time."
+        )
+        for r in profiled:
+            add("")
+            add(f"### {r['name']} (`{r['url']}`)")
+            add("")
+            if r.get("slowest_sql"):
+                add(f"Slowest query: {r['slowest_ms']:.1f} ms of a {ms(r['floor'])} ms floor.")
+                add("")
+                add("```sql")
+                add(r["slowest_sql"][:1500])
+                add("```")
+            if r.get("explain"):
+                add("")
+                add("```")
+                add(r["explain"])
+                add("```")
+            if r.get("profile"):
+                add("")
+                add("```")
+                add(r["profile"])
+                add("```")
+    if meta.get("notes"):
+        add("")
+        add("## Notes")
+        add("")
+        add(Path(meta["notes"]).read_text().rstrip())
+    Path(path).write_text("\n".join(lines) + "\n")
+    print(f"Wrote {path}")
+
+
+# Main -----------------------------------------------------------------------------------
+
+
+def main():
+    pg_default = "postgres://postgres@127.0.0.1:5432/ct_bench"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--claims", type=int, default=env_int("BENCH_CLAIMS", 1_000_000))
+    parser.add_argument("--actors", type=int, default=env_int("BENCH_ACTORS", 10_000))
+    parser.add_argument("--small-claims", type=int, default=env_int("BENCH_SMALL_CLAIMS", 10_000))
+    parser.add_argument("--small-actors", type=int, default=env_int("BENCH_SMALL_ACTORS", 100))
+    parser.add_argument("--seed", type=int, default=env_int("BENCH_SEED", 1))
+    parser.add_argument("--runs", type=int, default=env_int("BENCH_RUNS", 20))
+    parser.add_argument("--wrk-seconds", type=int, default=env_int("BENCH_WRK_SECONDS", 15))
+    parser.add_argument("--connections", type=int, default=env_int("BENCH_CONNECTIONS", 8))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", pg_default))
+    parser.add_argument(
+        "--small-database-url",
+        default=os.environ.get("BENCH_SMALL_DATABASE_URL"),
+        help="default: the big database's name + _small; 'none' skips the small run",
+    )
+    parser.add_argument("--recreate", action="store_true", help="drop and regenerate the data")
+    parser.add_argument("--no-load", action="store_true", help="skip gunicorn + wrk")
+    parser.add_argument("--notes", help="a Markdown file appended to RESULTS.md as Notes")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("The benchmark needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…")
+
+    if args.measure_only:
+        # A child run on another database (Django is configured once per process).
+        setup_django(args.database_url)
+        result = measure_pages(args.database_url, args.runs, profile=False)
+        Path(args.json).write_text(json.dumps(result, default=str))
+        return
+
+    small_url = args.small_database_url
+    if small_url is None:
+        small_url = db_url_with_name(
+            args.database_url, urlparse(args.database_url).path.lstrip("/") + "_small"
+        )
+    meta = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
+        "command": " ".join(["bench/run.py", *sys.argv[1:]]),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        or "?",
+        "notes": args.notes,
+    }
+    meta["generated_seconds"] = ensure_database(
+        args.database_url, args.claims, args.actors, args.seed, args.recreate
+    )
+    # DEBUG is off, so pages need the static files' manifest.
+    manage(args.database_url, "collectstatic", "--noinput", quiet=True)
+    small = None
+    if small_url != "none":
+        ensure_database(small_url, args.small_claims, args.small_actors, args.seed, args.recreate)
+        print(f"Measuring pages on {urlparse(small_url).path.lstrip('/')}")
+        out = ROOT / "var" / "bench-small.json"
+        out.parent.mkdir(exist_ok=True)
+        subprocess.run(
+            [PYTHON, __file__, "--measure-only", "--database-url", small_url, "--json", str(out)]
+            + ["--runs", str(args.runs)],
+            check=True,
+        )
+        small = json.loads(out.read_text())
+
+    setup_django(args.database_url)
+    meta["machine"] = machine()
+    print(f"Measuring pages on {urlparse(args.database_url).path.lstrip('/')}")
+    big = measure_pages(args.database_url, args.runs, profile=True)
+    load = []
+    if not args.no_load:
+        load = load_test(
+            args.database_url, session_cookie(), args.wrk_seconds, args.connections, big["values"]
+        )
+    write_results(args.out, meta, big, small, load, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,8 +5,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
 
@@ -56,18 +55,30 @@ class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v.pk}
 
 
-def full_text_search(queryset, query):
-    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match.
+class SearchVectorMatches(Expression):
+    """`<claims table>.search_vector @@ websearch_to_tsquery(...)` (PostgreSQL).
 
-    The SQL is a self-contained subquery: inside another query Django aliases the claims
-    table (U0), so a bare claims_claim.search_vector would name the outer query's rows."""
+    search_vector is a generated column the model doesn't declare, so Django can't name it;
+    the table's alias is looked up when the SQL is compiled: inside a subquery Django calls
+    the table U0, and a hard-coded claims_claim would then name the outer query's rows."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, query):
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        sql = f"{table}.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
+        return sql, [SEARCH_CONFIG, self.query]
+
+
+def full_text_search(queryset, query):
+    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
     if connection.vendor == "postgresql":
-        matching = RawSQL(  # noqa: S611 - constant SQL; the user text is a parameter
-            "SELECT id FROM claims_claim"
-            " WHERE search_vector @@ websearch_to_tsquery(%s::regconfig, %s)",
-            [SEARCH_CONFIG, query],
-        )
-        return queryset.filter(pk__in=matching)
+        return queryset.filter(SearchVectorMatches(query))
     return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
 
 

@@ -212,10 +212,14 @@ def test_text_search_works_inside_a_subquery(kremlin, nato):
 
 @pytest.mark.postgres
 def test_text_search_can_use_the_gin_index():
+    ClaimFactory.create_batch(20)
     make_claim(headline="Troops moved to Vladivostok")
     searched = ClaimFilter(QueryDict("q=Vladivostok"), queryset=Claim.objects.all()).qs
+    searched = searched.order_by()  # a few rows are cheaper read in order than sorted
     with connection.cursor() as cursor:
-        # A handful of rows is cheaper to scan; ask whether the index *can* serve the search.
+        # Fresh statistics (ANALYZE's row count outlives the test's rollback), and a handful
+        # of rows is cheaper to scan: ask whether the index *can* serve the search.
+        cursor.execute("ANALYZE claims_claim")
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = searched.explain()
         cursor.execute("RESET enable_seqscan")

@@ -125,16 +125,16 @@ class ClaimPagination(Pagination):
     def _get_position_from_instance(self, instance, ordering):
         return f"{instance.stated_on.isoformat()}_{instance.pk}"
 
-    def _keyset_after(self, position, reverse):
-        """Rows strictly after `position` ("YYYY-MM-DD_id") in the page's direction."""
+    def _after(self, queryset, position, reverse):
+        """The rows after `position` ("YYYY-MM-DD_id") in the page's direction."""
         try:
             day, pk = position.split("_")
             day, pk = datetime.date.fromisoformat(day), int(pk)
         except ValueError as error:
             raise NotFound(self.invalid_cursor_message) from error
         if reverse:
-            return Q(stated_on__gt=day) | Q(stated_on=day, pk__gt=pk)
-        return Q(stated_on__lt=day) | Q(stated_on=day, pk__lt=pk)
+            return queryset.filter(Q(stated_on__gt=day) | Q(stated_on=day, pk__gt=pk))
+        return queryset.before(day, pk)
 
     def paginate_by_keyset(self, queryset, request):
         """DRF's CursorPagination.paginate_queryset with a two-column position: positions are
@@ -144,10 +144,9 @@ class ClaimPagination(Pagination):
         self.base_url = request.build_absolute_uri()
         self.cursor = self.decode_cursor(request)
         offset, reverse, current_position = self.cursor or (0, False, None)
-        ordering = ("stated_on", "id") if reverse else self.ordering
-        queryset = queryset.order_by(*ordering)
         if current_position is not None:
-            queryset = queryset.filter(self._keyset_after(current_position, reverse))
+            queryset = self._after(queryset, current_position, reverse)
+        queryset = queryset.order_by(*(("stated_on", "id") if reverse else self.ordering))
         results = list(queryset[offset : offset + self.page_size + 1])
         self.page = results[: self.page_size]
         has_following = len(results) > len(self.page)

@@ -1,11 +1,11 @@
+import logging
 from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,22 +13,25 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import jsonld, services
+from . import exports, imports, jsonld, services
 from .filters import ClaimFilter
-from .forms import ActorForm, CitationFormSet, ClaimForm, SourceForm, StatusForm
+from .forms import (
+    ActorForm,
+    CitationFormSet,
+    ClaimForm,
+    ImportForm,
+    SourceForm,
+    StatusForm,
+    parse_id,
+)
 from .models import Actor, Citation, Claim, Source
 from .permissions import AccessMixin, permission_required
+
+logger = logging.getLogger(__name__)
 
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
 MAX_SEARCH_LENGTH = 200
-
-
-def count_of(related, key):
-    """Count related rows per listed row as a subquery: the page's COUNT(*) then needs no
-    join, and each of the page's rows costs one index lookup."""
-    counted = related.order_by().values(key).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
 
 
 class KnownCountPaginator(Paginator):
@@ -91,10 +94,13 @@ class ClaimBrowser:
 
     def _count_facets(self):
         qs = self.filterset.qs.order_by()
-        counts = dict(qs.values("status").annotate(n=Count("pk")).values_list("status", "n"))
-        # The status counts add up to the total: no separate COUNT(*) for the paginator.
-        self.total = sum(counts.values())
-        active = set(self.query.getlist("status"))
+        # Status facets count every other filter but not the status itself, so a ticked
+        # status leaves the others' counts (and links) in place.
+        others = self.filterset.qs_without("status").order_by()
+        counts = dict(others.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+        active = set(self.filterset.form.cleaned_data.get("status") or ())
+        # The counts add up to the total: no separate COUNT(*) for the paginator.
+        self.total = sum(n for status, n in counts.items() if not active or status in active)
         self.status_facets = [
             {
                 "value": status,
@@ -230,6 +236,33 @@ def claim_status(request, pk):
     )
 
 
+# The import creates and changes claims and creates actors, sources and citations.
+IMPORT_PERMISSIONS = [
+    "claims.add_claim",
+    "claims.change_claim",
+    "claims.add_actor",
+    "claims.add_source",
+    "claims.add_citation",
+]
+
+
+@permission_required(*IMPORT_PERMISSIONS)
+def claim_import(request):
+    report = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            report = imports.import_claims(
+                form.cleaned_data["file"].read(),
+                by=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    else:
+        form = ImportForm()
+    context = {"form": form, "report": report, "separator": exports.URL_SEPARATOR}
+    return render(request, "claims/claim_import.html", context, status=200)
+
+
 class VersionedEditMixin:
     """Create through services.create_record; edit through services.save_versioned, and on a
     stale save show the form again (409) with the user's input and what the other changed."""
@@ -241,6 +274,13 @@ class VersionedEditMixin:
         except services.VersionConflict as conflict:
             form.refuse_stale_save(conflict.current)
             return self.render_to_response(self.get_context_data(form=form), status=409)
+        except IntegrityError:
+            # A race past the form's checks (a row saved meanwhile); the details go to the log.
+            logger.warning("Save refused by the database", exc_info=True)
+            form.add_error(
+                None, "This clashes with a record saved meanwhile; check and save again."
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, f"Saved “{self.object}”.")
         return redirect(self.get_success_url())
 
@@ -405,21 +445,14 @@ class LenientPaginationMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
-    model = Actor
-    paginate_by = 50
-    template_name = "claims/actor_list.html"
+class SearchListMixin(LenientPaginationMixin):
+    """A paginated list with one ?q= search box (claims/_search_box.html)."""
 
-    def get_queryset(self):
-        actors = Actor.objects.annotate(
-            claim_count=count_of(Claim.objects.filter(actor=OuterRef("pk")), "actor")
-        ).order_by("name", "pk")
-        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
-        if query:
-            actors = actors.filter(
-                Q(name__icontains=query) | Q(slug__icontains=query) | Q(short_name__icontains=query)
-            )
-        return actors
+    paginate_by = 50
+
+    @cached_property
+    def search_query(self):
+        return self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
@@ -429,6 +462,20 @@ class ActorListView(AccessMixin, LenientPaginationMixin, ListView):
         return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
 
 
+class ActorListView(AccessMixin, SearchListMixin, ListView):
+    model = Actor
+    template_name = "claims/actor_list.html"
+
+    def get_queryset(self):
+        actors = Actor.objects.with_claim_count().order_by("name", "pk")
+        query = self.search_query
+        if query:
+            actors = actors.filter(
+                Q(name__icontains=query) | Q(slug__icontains=query) | Q(short_name__icontains=query)
+            )
+        return actors
+
+
 class ActorDetailView(AccessMixin, DetailView):
     model = Actor
     template_name = "claims/actor_detail.html"
@@ -436,7 +483,7 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.filter(actor=self.object), fixed=("actor",))
+        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
         counts = dict(
             self.object.claims.order_by()
             .values("status")
@@ -491,30 +538,21 @@ class ActorDeleteView(RecordDeleteView):
         return reverse("claims:actor-list")
 
 
-class SourceListView(AccessMixin, LenientPaginationMixin, ListView):
+class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
-    paginate_by = 50
     template_name = "claims/source_list.html"
 
     def get_queryset(self):
-        sources = Source.objects.annotate(
-            citation_count=count_of(Citation.objects.filter(source=OuterRef("pk")), "source")
-        ).order_by("-published_on", "-pk")
-        query = self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
-        if query.isdigit() and int(query) < 2**63:
-            return sources.filter(pk=int(query))
+        sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        query = self.search_query
+        source_id = parse_id(query)
+        if source_id is not None:
+            return sources.filter(pk=source_id)
         if query:
             sources = sources.filter(
                 Q(title__icontains=query) | Q(publisher__icontains=query) | Q(url__icontains=query)
             )
         return sources
-
-    def get_context_data(self, **kwargs):
-        query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
-        page_query = QueryDict(mutable=True)
-        if query:
-            page_query["q"] = query
-        return super().get_context_data(**kwargs, q=query, page_query=page_query.urlencode())
 
 
 class SourceDetailView(AccessMixin, DetailView):

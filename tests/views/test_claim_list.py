@@ -173,3 +173,20 @@ def test_actor_box_suggests_only_the_busiest_actors(analyst_client):
     suggestions = content.split('<datalist id="actor-suggestions">')[1].split("</datalist>")[0]
     assert suggestions.count("<option") == 10
     assert 'list="actor-suggestions"' in content
+
+
+def test_status_facets_ignore_the_ticked_status_so_the_others_stay_links(analyst_client):
+    actor = ActorFactory(slug="kremlin")
+    for status in ["denied", "denied", "confirmed"]:
+        services.claim_set_status(
+            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+        )
+    response = analyst_client.get(LIST + "?actor=kremlin&status=denied")
+    browser = response.context["browser"]
+    assert {f["value"]: f["count"] for f in browser.status_facets} == {
+        "confirmed": 1,
+        "denied": 2,
+        "unverified": 0,
+    }
+    assert (browser.total, len(browser.claims)) == (2, 2)
+    assert b'href="?actor=kremlin&amp;status=denied&amp;status=confirmed"' in response.content

@@ -142,6 +142,14 @@ class ClaimFilter(django_filters.FilterSet):
             qs = qs.order_by("-stated_on", "-pk")
         return qs
 
+    def qs_without(self, *names):
+        """The rows every filter but `names` keeps (for facet counts); needs is_valid()."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in names:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_source(self, queryset, name, value):
         return queryset.filter(
             Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value))

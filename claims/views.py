@@ -280,7 +280,13 @@ class ClaimBrowser:
             pages = max(1, math.ceil(min(known, OFFSET_ROWS_LIMIT) / per_page))
             number = _page_number(self.query.get("page"), last=pages)
             start = (number - 1) * per_page
-            fetched = list(rows[start : start + per_page + 1])  # one more: is there a next?
+            # One more row than a page: is there a next? Past page 1 the OFFSET runs on ids
+            # alone, so skipped rows cost an index entry, not their actor and source count.
+            window = slice(start, start + per_page + 1)
+            if start:
+                rows = rows.filter(pk__in=self.filterset.qs.values("pk")[window])
+                window = slice(None)
+            fetched = list(rows[window])
             more = len(fetched) > per_page
             self.claims = fetched[:per_page]
             pager["number"] = number

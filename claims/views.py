@@ -200,7 +200,9 @@ class ClaimBrowser:
         else:
             statuses = others.status_counts()
         actors = None
-        if "actor" not in self.fixed:
+        # Statuses over budget means many matches: the actor sample would be too (a common
+        # search word: 250 ms more for nothing), so the page shows neither.
+        if "actor" not in self.fixed and statuses is not None:
             top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
             if top is not None:
                 by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])

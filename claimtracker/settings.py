@@ -129,6 +129,10 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The claim list's facet counts (per-status counts, busiest actors) are kept per filter in the
+# cache (LocMem unless CACHES says otherwise) for this many seconds; 0 turns it off (issue 6).
+CLAIM_FACET_CACHE_SECONDS = env_int("CLAIM_FACET_CACHE_SECONDS", 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -9,6 +9,7 @@ A URL answering 404 is reported as "not on this branch" rather than failing the 
 PAGES = [
     ("claim list", "/claims/"),
     ("claim list, deep page (offset)", "/claims/?page={deep_page}"),
+    ("claim list, deep page (cursor)", "/claims/?before={html_cursor_deep}"),
     ("claims by actor", "/claims/?actor={actor}"),
     ("claims by status + date range", "/claims/?status=denied&stated_from={from}&stated_to={to}"),
     ("text search, selective", "/claims/?q={rare_word}"),
@@ -28,6 +29,7 @@ PAGES = [
 # Pairs compared against a target: (deep, first, max ratio).
 DEEP_PAGE_PAIRS = [
     ("claim list, deep page (offset)", "claim list", 1.5),
+    ("claim list, deep page (cursor)", "claim list", 1.5),
     ("API list, deep page (cursor)", "API list", 1.5),
 ]
 # Same query count expected for each group (rows per page differ).

@@ -180,6 +180,8 @@ def placeholders():
         "deep_row": deep_row,
         "deep_page": deep_row // 50 + 1,  # the HTML list shows 50 a page
         "api_cursor_deep": cursor,
+        # The HTML list's "Older" link from about row 500,000 (claims.views.cursor_of).
+        "html_cursor_deep": f"{middle_date.isoformat()}.{middle_id}",
         "claims": total,
     }
 

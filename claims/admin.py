@@ -6,13 +6,12 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .filters import MAX_QUERY_LENGTH, SEARCH_CONFIG
+from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
 from .models import (
     Actor,
     Citation,
@@ -268,11 +267,7 @@ class ClaimAdmin(VersionedAdmin):
         term = search_term.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
         if not term or connection.vendor != "postgresql":
             return super().get_search_results(request, queryset, search_term)
-        matches = RawSQL(  # noqa: S611 - constant SQL; the term is a parameter
-            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
-            [term],
-            output_field=BooleanField(),
-        )
+        matches = SearchVectorMatches(term)
         actor_ids = list(
             Actor.objects.filter(Q(name__icontains=term) | Q(slug__icontains=term)).values_list(
                 "pk", flat=True

@@ -5,6 +5,7 @@ fetched in one query), so a million-row export holds one chunk in memory, never 
 
 import csv
 import json
+import re
 from collections import defaultdict
 
 from django.db.models import Prefetch
@@ -28,6 +29,9 @@ COLUMNS = [
     "source_urls",
 ]
 URL_SEPARATOR = " "  # a URL never holds a raw space
+# A spreadsheet runs a cell starting with = + - @ (or tab/CR before them) as a formula, so
+# such a cell gets a leading ' (quotes already in front count too, so unquoting is exact).
+FORMULA_CELL = re.compile(r"'*[=+\-@\t\r]")
 CHUNK_SIZE = 2000
 
 
@@ -36,7 +40,8 @@ def filtered_claims(params, queryset=None):
     return ClaimFilter(params, queryset=queryset if queryset is not None else Claim.objects.all())
 
 
-def _batches(iterable, size):
+def batches(iterable, size):
+    """Lists of up to `size` items from any iterable (a list, a queryset iterator)."""
     batch = []
     for item in iterable:
         batch.append(item)
@@ -77,7 +82,7 @@ def export_records(queryset):
         "status",
         "status_rationale",
     )
-    for chunk in _batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+    for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
         urls = _source_urls([row[0] for row in chunk])
         for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
             yield {
@@ -93,6 +98,20 @@ def export_records(queryset):
             }
 
 
+def quote_formula(value):
+    """The CSV cell for `value`: a leading ' when a spreadsheet would run it as a formula."""
+    if isinstance(value, str) and FORMULA_CELL.match(value):
+        return "'" + value
+    return value
+
+
+def unquote_formula(cell):
+    """What quote_formula was given: drops exactly the ' it added."""
+    if cell.startswith("'") and FORMULA_CELL.match(cell[1:]):
+        return cell[1:]
+    return cell
+
+
 class _Echo:
     """A file-like object whose write() hands back the line, for csv.writer in a generator."""
 
@@ -106,7 +125,7 @@ def csv_lines(queryset):
     batch = []
     for record in export_records(queryset):
         record["source_urls"] = URL_SEPARATOR.join(record["source_urls"])
-        batch.append(writer.writerow([record[c] for c in COLUMNS]))
+        batch.append(writer.writerow([quote_formula(record[c]) for c in COLUMNS]))
         if len(batch) >= 500:
             yield "".join(batch)
             batch = []

@@ -4,6 +4,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
 from .filters import ClaimFilter
@@ -45,7 +46,9 @@ class StatusChangeFeed(Feed):
         return f"{label}: {change.claim.headline} ({change.claim.actor.name})"
 
     def item_description(self, change):
-        return change.rationale or f"Marked {change.new_status}."
+        # Atom writes it as <summary type="html">: a reader renders it as markup, so the
+        # plain-text rationale goes in as escaped HTML and is shown literally.
+        return escape(change.rationale or f"Marked {change.new_status}.")
 
     def item_link(self, change):
         return change.claim.get_absolute_url()

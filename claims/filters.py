@@ -5,8 +5,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
 
@@ -56,15 +55,30 @@ class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v.pk}
 
 
+class SearchVectorMatches(Expression):
+    """`<claims table>.search_vector @@ websearch_to_tsquery(...)` (PostgreSQL).
+
+    search_vector is a generated column the model doesn't declare, so Django can't name it;
+    the table's alias is looked up when the SQL is compiled: inside a subquery Django calls
+    the table U0, and a hard-coded claims_claim would then name the outer query's rows."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, query):
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        sql = f"{table}.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
+        return sql, [SEARCH_CONFIG, self.query]
+
+
 def full_text_search(queryset, query):
     """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
     if connection.vendor == "postgresql":
-        matches = RawSQL(  # noqa: S611 - constant SQL; the user text is a parameter
-            f"claims_claim.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
-            [query],
-            output_field=BooleanField(),
-        )
-        return queryset.filter(matches)
+        return queryset.filter(SearchVectorMatches(query))
     return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
 
 
@@ -141,6 +155,14 @@ class ClaimFilter(django_filters.FilterSet):
         if not qs.query.order_by:
             qs = qs.order_by("-stated_on", "-pk")
         return qs
+
+    def qs_without(self, *names):
+        """The rows every filter but `names` keeps (for facet counts); needs is_valid()."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in names:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(

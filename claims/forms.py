@@ -4,8 +4,13 @@ from django.db.models import Q
 from . import services
 from .models import Actor, Citation, Claim, Source
 
-# /actors/new/ is the create page, so no actor may be called "new".
-RESERVED_SLUGS = {"new"}
+
+def parse_id(text):
+    """The row id `text` names, or None: only ASCII digits that fit a bigint ("²" is a digit
+    to str.isdigit() but not to int())."""
+    if text.isascii() and text.isdecimal() and int(text) < 2**63:
+        return int(text)
+    return None
 
 
 class ActorSlugField(forms.ModelChoiceField):
@@ -30,7 +35,9 @@ class ActorSlugField(forms.ModelChoiceField):
 class VersionedForm(forms.ModelForm):
     """Carries the row's version, so a save over someone else's newer edit is refused."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,24 +128,6 @@ class ActorForm(VersionedForm):
     def clean_country(self):
         return self.cleaned_data["country"].upper()
 
-    def clean_slug(self):
-        slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"“{slug}” is taken by a page address; choose another.")
-        return slug
-
-    def clean_parent(self):
-        parent = self.cleaned_data.get("parent")
-        if parent is not None and self.instance.pk:
-            # Walk up from the new parent: meeting this actor would make a loop.
-            seen, step = set(), parent
-            while step is not None and step.pk not in seen:
-                if step.pk == self.instance.pk:
-                    raise forms.ValidationError("An actor can't be its own parent or ancestor.")
-                seen.add(step.pk)
-                step = step.parent
-        return parent
-
 
 class SourceForm(VersionedForm):
     url = forms.URLField(label="URL", required=False, max_length=2000, assume_scheme="https")
@@ -210,8 +199,8 @@ class CitationForm(forms.Form):
         if not value:
             return None
         lookup = Q(title__iexact=value)
-        if value.isdigit():
-            lookup = Q(pk=int(value)) if int(value) < 2**63 else Q(pk=None)
+        if value.isascii() and value.isdecimal():
+            lookup = Q(pk=parse_id(value))
         matches = list(Source.objects.filter(lookup)[:2])
         if not matches:
             raise forms.ValidationError(f"No source numbered or titled “{value}”.")
@@ -272,7 +261,16 @@ class BaseCitationFormSet(forms.BaseFormSet):
         seen = set()
         if self.claim is not None:
             seen = set(self.claim.citations.values_list("source_id", "role"))
+        new_urls = set()
         for form in self.forms:
+            url = form.cleaned_data.get("new_source_url")
+            if form.cleaned_data.get("source") is None and url:
+                if url in new_urls:
+                    form.add_error(
+                        "new_source_url", "This URL is typed in another row already: cite it once."
+                    )
+                    raise forms.ValidationError("The same new source URL is in two rows.")
+                new_urls.add(url)
             source = form.cleaned_data.get("source")
             if source is None:
                 continue
@@ -315,3 +313,26 @@ class StatusForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(None, error)
         return cleaned
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with the columns of the CSV export. Larger files: use "
+        "manage.py import_claims.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would change, write nothing", required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // (1024 * 1024)} MB; the page takes up to "
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
+        return upload

@@ -12,18 +12,18 @@ nothing the second time. The `id` column is ignored: ids belong to the database.
 import csv
 import datetime
 import io
+import logging
 from dataclasses import dataclass, field
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import DatabaseError, transaction
-from django.shortcuts import render
 
 from . import services
-from .exports import URL_SEPARATOR
-from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source
-from .permissions import permission_required
+from .exports import batches, unquote_formula
+from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source, reserved_slug_error
+
+logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
 OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls"]
@@ -114,7 +114,11 @@ def decode(data):
 def _clean_row(record, line):
     """A Row from one CSV record, or the list of what is wrong with it."""
     problems = []
-    value = {k: (v if isinstance(v, str) else "") for k, v in record.items() if k is not None}
+    value = {
+        k: unquote_formula(v) if isinstance(v, str) else ""
+        for k, v in record.items()
+        if k is not None
+    }
     for name, text in value.items():
         if "\x00" in text:
             problems.append(f"{name} contains a NUL character")
@@ -137,6 +141,9 @@ def _clean_row(record, line):
                 raise ValidationError("too long")
         except ValidationError:
             problems.append(f"bad actor_slug {slug!r}: use letters, digits, - and _")
+        else:
+            if message := reserved_slug_error(slug):
+                problems.append(f"bad actor_slug: {message}")
     actor_name = value.get("actor_name", "").strip()
     if len(actor_name) > _actor_name.max_length:
         problems.append(f"actor_name is longer than {_actor_name.max_length} characters")
@@ -217,15 +224,10 @@ def parse(data):
 # Checking against the database ----------------------------------------------------------
 
 
-def _chunks(items, size=LOOKUP_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _existing_actors(rows):
     slugs = sorted({r.actor_slug for r in rows})
     actors = {}
-    for chunk in _chunks(slugs):
+    for chunk in batches(slugs, LOOKUP_CHUNK):
         actors.update({a.slug: a for a in Actor.objects.filter(slug__in=chunk)})
     return actors
 
@@ -257,7 +259,7 @@ def _check_new_actors(rows, actors):
         new[row.actor_slug] = row.actor_name
         names[row.actor_name] = row.actor_slug
     taken = set()
-    for chunk in _chunks(list(names)):
+    for chunk in batches(list(names), LOOKUP_CHUNK):
         taken.update(Actor.objects.filter(name__in=chunk).values_list("name", flat=True))
     for row in rows:
         if new.get(row.actor_slug) in taken:
@@ -270,7 +272,7 @@ def _check_new_actors(rows, actors):
 def _existing_claims(rows):
     """{(actor slug, date, headline): [claims]} for claims the rows may update."""
     found = {}
-    for chunk in _chunks(rows):
+    for chunk in batches(rows, LOOKUP_CHUNK):
         candidates = Claim.objects.filter(
             actor__slug__in={r.actor_slug for r in chunk},
             headline__in={r.headline for r in chunk},
@@ -283,18 +285,21 @@ def _existing_claims(rows):
 
 
 def _match_existing(rows, existing):
+    """{line: existing claim} for rows that update one, and errors for rows that name the
+    same claim as an earlier row (new or existing: the file would make two of one claim)."""
     matches, errors, seen = {}, [], {}
     for row in rows:
         key = (row.actor_slug, row.stated_on, row.headline)
+        if key in seen:
+            errors.append(RowError(row.line, f"same claim as line {seen[key]}"))
+            continue
+        seen[key] = row.line
         claims = existing.get(key, [])
         if len(claims) > 1:
             errors.append(
                 RowError(row.line, f"matches {len(claims)} existing claims; can't tell which")
             )
         elif claims:
-            if key in seen:
-                errors.append(RowError(row.line, f"same claim as line {seen[key]}"))
-            seen[key] = row.line
             matches[row.line] = claims[0]
     return matches, errors
 
@@ -304,7 +309,7 @@ def _match_existing(rows, existing):
 
 def _sources_for(urls, by, report):
     sources = {}
-    for chunk in _chunks(sorted(urls)):
+    for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
     for url in sorted(set(urls) - set(sources)):
         title = url[: Source._meta.get_field("title").max_length]
@@ -361,8 +366,17 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                 )
                 report.created += 1
                 report.status_changes += 1
-        except (ValidationError, DatabaseError) as error:
-            raise ImportFailed(RowError(row.line, f"could not be saved: {error}")) from error
+        except ValidationError as error:
+            reason = f"could not be saved: {' '.join(error.messages)}"
+            raise ImportFailed(RowError(row.line, reason)) from error
+        except services.VersionConflict as error:
+            reason = "could not be saved: the claim was changed meanwhile; import again"
+            raise ImportFailed(RowError(row.line, reason)) from error
+        except DatabaseError as error:
+            # The database's text may show SQL and other rows' values: log it, say less.
+            logger.exception("Import: line %s refused by the database", row.line)
+            reason = "could not be saved: the database refused it (details are in the log)"
+            raise ImportFailed(RowError(row.line, reason)) from error
         progress(1)
 
 
@@ -399,46 +413,3 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None)
 
 def _ignore(n):
     pass
-
-
-# Upload page -------------------------------------------------------------------------
-
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, with the columns of the CSV export. Larger files: use "
-        "manage.py import_claims.",
-    )
-    dry_run = forms.BooleanField(
-        label="Dry run: show what would change, write nothing", required=False, initial=True
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size // (1024 * 1024)} MB; the page takes up to "
-                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
-            )
-        return upload
-
-
-@permission_required("claims.add_claim")
-def claim_import(request):
-    report = None
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            report = import_claims(
-                form.cleaned_data["file"].read(),
-                by=request.user,
-                dry_run=form.cleaned_data["dry_run"],
-            )
-    else:
-        form = ImportForm()
-    context = {"form": form, "report": report, "separator": URL_SEPARATOR}
-    return render(request, "claims/claim_import.html", context, status=200)

@@ -16,19 +16,21 @@ def permission_name(action, model):
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
-def denied_response(request, perm=None):
+def denied_response(request, *perms):
     """None when the user may go on; else the login redirect (anonymous) or raises 403.
 
-    `perm` None means read access."""
+    No `perms` (or None) means read access; several must all be held."""
     user = request.user
-    if perm is None:
+    perms = [p for p in perms if p is not None]
+    if not perms:
         if user.is_authenticated or settings.CLAIMTRACKER_PUBLIC_READ:
             return None
         return redirect_to_login(request.get_full_path())
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not user.has_perm(perm):
-        raise PermissionDenied(f"You need the {perm} permission to do this.")
+    missing = [p for p in perms if not user.has_perm(p)]
+    if missing:
+        raise PermissionDenied(f"You need the {', '.join(missing)} permission to do this.")
     return None
 
 
@@ -50,13 +52,13 @@ class AccessMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-def permission_required(perm):
-    """For function views: the same check as AccessMixin."""
+def permission_required(*perms):
+    """For function views: the same check as AccessMixin; the user needs every one of `perms`."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            response = denied_response(request, perm)
+            response = denied_response(request, *perms)
             if response is not None:
                 return response
             return view(request, *args, **kwargs)
@@ -67,4 +69,4 @@ def permission_required(perm):
 
 
 # Exports and the feed: the pages' read rule.
-read_access_required = permission_required(None)
+read_access_required = permission_required()

@@ -50,6 +50,10 @@ def save_versioned(instance, *, by, expected_version, reason=""):
     current = model.objects.select_for_update().get(pk=instance.pk)
     if current.version != int(expected_version):
         raise VersionConflict(current)
+    if isinstance(instance, Claim):
+        # The status is not edited here; keep what claim_set_status last wrote, or the
+        # history row of this save would show the status the editor loaded (a rollback).
+        instance.status, instance.status_rationale = current.status, current.status_rationale
     instance.version = current.version + 1
     if hasattr(instance, "updated_by_id") and by is not None and by.is_authenticated:
         instance.updated_by = by
@@ -117,13 +121,20 @@ def claim_set_status(*, claim, status, rationale="", by, at=None):
     validate_status_change(status=status, rationale=rationale)
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
     user = by if by is not None and by.is_authenticated else None
+    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    at = at or timezone.now()
+    if latest is not None and at < latest.changed_at:
+        # The claim's status is the timeline's latest entry; an earlier one would disagree.
+        raise ValidationError(
+            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
+        )
     change = StatusChange.objects.create(
         claim=locked,
-        old_status="" if not locked.status_changes.exists() else locked.status,
+        old_status="" if latest is None else locked.status,
         new_status=status,
         rationale=rationale,
         changed_by=user,
-        changed_at=at or timezone.now(),
+        changed_at=at,
     )
     locked.status = status
     locked.status_rationale = rationale

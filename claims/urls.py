@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, feeds, imports, views
+from . import exports, feeds, views
 
 app_name = "claims"
 
@@ -10,7 +10,7 @@ urlpatterns = [
     path("claims.csv", exports.export_csv, name="claim-export-csv"),
     path("claims.json", exports.export_json, name="claim-export-json"),
     path("claims.jsonld", exports.export_jsonld, name="claim-export-jsonld"),
-    path("claims/import/", imports.claim_import, name="claim-import"),
+    path("claims/import/", views.claim_import, name="claim-import"),
     path("feeds/status/", feeds.status_feed, name="status-feed"),
     path("claims/new/", views.ClaimCreateView.as_view(), name="claim-create"),
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim-detail"),

@@ -148,6 +148,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# The claim list's facet counts (per-status counts, busiest actors) are kept per filter in the
+# cache (LocMem unless CACHES says otherwise) for this many seconds; 0 turns it off (issue 6).
+CLAIM_FACET_CACHE_SECONDS = env_int("CLAIM_FACET_CACHE_SECONDS", 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -247,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Actors, their claims, the sources behind them and the verdict timeline.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs follow the pages' read rule, not drf-spectacular's AllowAny.
+    "SERVE_PERMISSIONS": ["claims.api.permissions.ReadAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from claims.models import Actor, Citation, Claim, Source, StatusChange
@@ -129,3 +130,18 @@ def test_status_change_rejects_bad_values(old, new, rationale):
         )
     )
     assert StatusChange.objects.count() == 0
+
+
+def test_actor_clean_refuses_the_reserved_slug():
+    with pytest.raises(ValidationError) as refused:
+        Actor(slug="new", name="New Agency").full_clean()
+    assert "slug" in refused.value.message_dict
+
+
+def test_actor_clean_refuses_a_parent_loop():
+    top = ActorFactory()
+    middle = ActorFactory(parent=top)
+    top.parent = ActorFactory(parent=middle)
+    with pytest.raises(ValidationError) as refused:
+        top.full_clean()
+    assert "parent" in refused.value.message_dict

@@ -102,3 +102,29 @@ def test_save_versioned_does_not_overwrite_the_status(analyst):
     services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
     claim.refresh_from_db()
     assert (claim.headline, claim.status) == ("Edited headline", "denied")
+
+
+def test_save_versioned_history_shows_no_status_rollback(analyst):
+    claim = new_claim(analyst)
+    form_copy = Claim.objects.get(pk=claim.pk)
+    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    form_copy.headline = "Edited headline"
+    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    latest = claim.history.latest("history_date")
+    assert (latest.headline, latest.status, latest.status_rationale) == (
+        "Edited headline",
+        "denied",
+        "Refuted",
+    )
+
+
+def test_status_change_dated_before_the_latest_one_is_refused(analyst):
+    claim = new_claim(analyst)
+    earlier = claim.status_changes.get().changed_at - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        services.claim_set_status(
+            claim=claim, status="denied", rationale="Refuted", by=analyst, at=earlier
+        )
+    assert "at" in refused.value.message_dict
+    claim.refresh_from_db()
+    assert (claim.status, claim.status_changes.count()) == ("unverified", 1)

@@ -1,7 +1,7 @@
 """The API's roles are the UI's: migration 0003's groups and their model permissions."""
 
 from django.conf import settings
-from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
 VIEW = "%(app_label)s.view_%(model_name)s"
 
@@ -32,3 +32,11 @@ class CanChangeStatus(DjangoModelPermissions):
         **DjangoModelPermissions.perms_map,
         "POST": ["%(app_label)s.change_%(model_name)s"],
     }
+
+
+class ReadAccess(BasePermission):
+    """The pages' read rule, for the schema and the docs (SPECTACULAR_SETTINGS
+    SERVE_PERMISSIONS): signed in, or anyone when CLAIMTRACKER_PUBLIC_READ is on."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated or settings.CLAIMTRACKER_PUBLIC_READ

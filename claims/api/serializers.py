@@ -150,6 +150,14 @@ class NewCitationSerializer(serializers.ModelSerializer):
         fields = ["source", "role", "quote", "note"]
 
 
+STATUS_ON_UPDATE = "Set on create only; to change it use POST /api/claims/{id}/status/."
+CREATE_ONLY_FIELDS = {
+    "status": STATUS_ON_UPDATE,
+    "status_rationale": STATUS_ON_UPDATE,
+    "new_citations": "Set on create only; cite further sources through the claim's edit page.",
+}
+
+
 class ClaimSerializer(VersionedSerializer):
     actor = ActorSummarySerializer(read_only=True)
     actor_slug = serializers.SlugRelatedField(
@@ -164,7 +172,8 @@ class ClaimSerializer(VersionedSerializer):
         many=True,
         write_only=True,
         required=False,
-        help_text="On create only: sources to cite. Later citations go through the admin.",
+        help_text="On create only: sources to cite, each (source, role) once. Later citations "
+        "go through the claim's edit page.",
     )
     status = serializers.ChoiceField(
         choices=Claim.Status.choices,
@@ -198,6 +207,17 @@ class ClaimSerializer(VersionedSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    def validate_new_citations(self, citations):
+        seen = set()
+        for citation in citations:
+            key = (citation["source"].pk, citation.get("role", Citation.Role.APPEARANCE))
+            if key in seen:
+                raise serializers.ValidationError(
+                    f"Source {key[0]} is cited twice with the role {key[1]}."
+                )
+            seen.add(key)
+        return citations
+
     @extend_schema_field(serializers.URLField())
     def get_url(self, claim):
         request = self.context.get("request")
@@ -205,6 +225,15 @@ class ClaimSerializer(VersionedSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def validate(self, attrs):
+        if self.instance is not None:
+            refused = [name for name in CREATE_ONLY_FIELDS if name in attrs]
+            if refused:
+                raise serializers.ValidationError(
+                    {
+                        name: [CREATE_ONLY_FIELDS[name].format(id=self.instance.pk)]
+                        for name in refused
+                    }
+                )
         status = attrs.pop("status", None)
         rationale = attrs.pop("status_rationale", None)
         new_citations = attrs.pop("new_citations", None)

@@ -2,15 +2,20 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import DataError
 from django.urls import reverse
 
+from claims import services
 from claims.exports import COLUMNS
 from claims.imports import import_claims
 from claims.models import Actor, Citation, Claim, Source, StatusChange
+from tests.factories import UserFactory
 
 HEADER = ",".join(COLUMNS)
+OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,"
 GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
 
 
@@ -207,7 +212,7 @@ def test_analyst_sees_the_import_form(analyst_client):
 
 def test_upload_dry_run_shows_the_count_and_writes_nothing(analyst_client):
     response = analyst_client.post(
-        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n{GOOD}\n".encode(), True)
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n{OTHER}\n".encode(), True)
     )
     assert response.status_code == 200
     assert response.context["report"].rows == 2
@@ -238,3 +243,78 @@ def test_upload_without_a_file_keeps_the_form(analyst_client):
     assert response.status_code == 200
     assert response.context["form"].errors["file"]
     assert response.context["form"]["dry_run"].value() is True
+
+
+FORMULAS = ['=HYPERLINK("http://evil")', "\t=1", "@SUM(A1)", "'=already quoted"]
+
+
+def test_export_quotes_formula_cells_and_the_import_restores_them(reader_client, story):
+    for claim, formula in zip(story["claims"].values(), FORMULAS, strict=True):
+        Claim.objects.filter(pk=claim.pk).update(text=formula)  # test data: no history needed
+    Claim.objects.filter(pk=story["claims"]["troops"].pk).update(status_rationale="+1 -2")
+    Actor.objects.filter(slug="nis").update(name="-NIS")
+    exported = _export(reader_client)
+    cells = [c for row in csv.reader(io.StringIO(exported.decode(), newline="")) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert {'\'=HYPERLINK("http://evil")', "''=already quoted", "'\t=1", "'+1 -2", "'-NIS"} <= set(
+        cells
+    )
+    _empty_database()
+    report = import_claims(exported)
+    assert report.ok, report.errors
+    assert sorted(Claim.objects.values_list("text", flat=True)) == sorted(FORMULAS)
+    assert _records(_export(reader_client)) == _records(exported)
+
+
+def test_a_reserved_actor_slug_is_a_row_error(db):
+    row = ",H,T,new,New Agency,2024-11-04,unverified,,"
+    report = import_claims(f"{HEADER}\n{row}\n".encode())
+    assert [(e.line, "page address" in e.reason) for e in report.errors] == [(2, True)]
+    assert not Actor.objects.exists()
+
+
+def test_two_identical_new_rows_are_one_claim_reported_twice(db):
+    report = import_claims(f"{HEADER}\n{GOOD}\n{GOOD}\n".encode())
+    assert [(e.line, e.reason) for e in report.errors] == [(3, "same claim as line 2")]
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_claim_changed_meanwhile_is_reported_against_its_row(reader_client, story, monkeypatch):
+    changed = _export(reader_client).decode().replace("Far East, said in full.", "Far East.")
+
+    def stale(*args, **kwargs):
+        raise services.VersionConflict(story["claims"]["drills"])
+
+    monkeypatch.setattr(services, "save_versioned", stale)
+    report = import_claims(changed.encode())
+    assert [("changed meanwhile" in e.reason) for e in report.errors] == [True]
+    assert Claim.objects.filter(text__endswith="Far East.").count() == 0
+
+
+def test_a_database_error_is_logged_not_shown(db, monkeypatch, caplog):
+    def refuse(**kwargs):
+        raise DataError('value too long for type character varying(120) DETAIL: "secret"')
+
+    monkeypatch.setattr(services, "create_claim", refuse)
+    report = import_claims(f"{HEADER}\n{GOOD}\n".encode())
+    assert [e.line for e in report.errors] == [2]
+    assert "secret" not in str(report.errors[0]) and "secret" in caplog.text
+    assert _counts() == (0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("missing", ["add_actor", "add_source", "change_claim", "add_citation"])
+def test_import_needs_every_permission_it_uses(client, db, missing):
+    user = UserFactory(username="partial")
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="claims",
+            codename__in={"add_claim", "change_claim", "add_actor", "add_source", "add_citation"}
+            - {missing},
+        )
+    )
+    client.force_login(user)
+    response = client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n".encode(), False)
+    )
+    assert response.status_code == 403
+    assert _counts() == (0, 0, 0, 0, 0)

@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
@@ -19,14 +20,28 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     assert "/api/claims/{id}/status/" in (tmp_path / "schema.yaml").read_text()
 
 
-def test_schema_is_served_as_openapi_3(client, db):
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/", "/api/docs/?script="])
+def test_anonymous_cannot_read_the_schema_or_the_docs(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 403
+    assert b"openapi" not in response.content and b"SwaggerUIBundle" not in response.content
+
+
+def test_public_read_opens_the_schema_to_everyone(client, db, settings):
+    settings.CLAIMTRACKER_PUBLIC_READ = True
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
 
 
-def test_docs_page_loads_swagger_ui_from_this_server(client, db):
-    response = client.get("/api/docs/")
+def test_schema_is_served_as_openapi_3(reader_client):
+    response = reader_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_docs_page_loads_swagger_ui_from_this_server(reader_client):
+    response = reader_client.get("/api/docs/")
     html = response.content.decode()
     assert response.status_code == 200
     assert f'src="{SIDECAR}swagger-ui-bundle.js"' in html
@@ -34,8 +49,8 @@ def test_docs_page_loads_swagger_ui_from_this_server(client, db):
     assert "<script>" not in html  # the CSP allows no inline script
 
 
-def test_docs_script_is_served_separately(client, db):
-    response = client.get("/api/docs/?script=")
+def test_docs_script_is_served_separately(reader_client):
+    response = reader_client.get("/api/docs/?script=")
     assert response.status_code == 200
     assert b"SwaggerUIBundle" in response.content
 

@@ -7,6 +7,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
@@ -14,12 +15,14 @@ MAX_EXAMPLES = 30
 
 
 # Loaded at collection: serving the schema needs no database. (schemathesis' lazy
-# from_fixture loader does not run under pytest 9.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+# from_fixture loader does not run under pytest 9.) The schema follows the read rule, so it
+# is fetched with public reads on.
+with override_settings(CLAIMTRACKER_PUBLIC_READ=True):
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
 @pytest.fixture
-def test_transaction_connection():
+def wsgi_calls_keep_the_test_transaction():
     # Calls go straight to the WSGI app, whose request signals would close the database
     # connection (and with it the test's transaction); Django's test client does the same.
     request_started.disconnect(close_old_connections)
@@ -30,7 +33,7 @@ def test_transaction_connection():
 
 
 @pytest.fixture
-def admin_token(admin, story, test_transaction_connection):
+def admin_token(admin, story, wsgi_calls_keep_the_test_transaction):
     # The admin may call every operation, so every code path is reachable.
     return Token.objects.create(user=admin).key
 

@@ -1,5 +1,11 @@
+import re
+
 import pytest
 from django.db import connections
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.factories import UserFactory
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +28,21 @@ def keep_serialized_contents(serialized_db_contents):
     for alias, contents in serialized_db_contents.items():
         if contents is not None:
             connections[alias]._test_serialized_contents = contents
+
+
+def log_in(page, base, username, *, path="/claims/"):
+    """Log `username` in through the login form, starting from a page that needs it."""
+    page.goto(f"{base}{path}")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}{path}")
+    return page
+
+
+@pytest.fixture
+def analyst_page(page, live_server):
+    """A browser page logged in as an analyst through the login form."""
+    UserFactory(username="analyst", role="analyst")
+    return log_in(page, live_server.url, "analyst")

@@ -7,26 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from claims.models import Actor, Claim, Source
-from tests.conftest import PASSWORD
-from tests.factories import ClaimFactory, UserFactory
+from tests.factories import ClaimFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def analyst_page(page, live_server, settings):
-    """A browser page logged in as an analyst through the login form."""
-    UserFactory(username="analyst", role="analyst")
-    page.goto(f"{live_server.url}/claims/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/claims/$"))
-    page.get_by_label("Username").fill("analyst")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/claims/")
-    return page
 
 
 def test_analyst_journey(analyst_page, live_server, artifacts_dir):

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
 from claims import services
@@ -224,3 +225,35 @@ def test_edit_heading_names_the_saved_claim_not_the_typed_one(analyst_client, cl
     response = analyst_client.post(edit_url(claim), claim_form_data(claim, headline="x" * 200))
     assert response.status_code == 400
     assert f"<h1>Edit claim: {claim.headline}</h1>".encode() in response.content
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "99999999999999999999"])
+def test_a_source_number_that_is_not_an_ascii_id_is_a_form_error(analyst_client, actor, value):
+    data = with_citation(claim_form_data(headline="Kept headline"), source=value)
+    response = analyst_client.post(CREATE, data)
+    assert response.status_code == 400
+    assert b'value="Kept headline"' in response.content
+    assert Claim.objects.count() == 0
+
+
+def test_the_same_new_source_url_in_two_rows_is_refused_and_kept(analyst_client, actor):
+    data = claim_form_data(headline="Kept headline")
+    with_citation(data, 0, new_source_title="One", new_source_url="https://example.org/same")
+    with_citation(data, 1, new_source_title="Two", new_source_url="https://example.org/same")
+    response = analyst_client.post(CREATE, data)
+    assert response.status_code == 400
+    assert b"in another row already" in response.content
+    assert b'value="Kept headline"' in response.content
+    assert (Claim.objects.count(), Source.objects.count()) == (0, 0)
+
+
+def test_a_database_conflict_on_save_is_a_form_error_not_a_500(analyst_client, actor, monkeypatch):
+    def collide(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "create_claim", collide)
+    response = analyst_client.post(CREATE, claim_form_data(headline="Kept headline"))
+    assert response.status_code == 400
+    assert b"saved meanwhile" in response.content and b"duplicate key" not in response.content
+    assert b'value="Kept headline"' in response.content
+    assert Claim.objects.count() == 0

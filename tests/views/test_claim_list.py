@@ -128,9 +128,13 @@ def test_list_paginates_fifty_per_page_and_keeps_the_filter(analyst_client):
     ClaimFactory.create_batch(51, actor=actor)
     response = analyst_client.get(LIST + "?actor=kremlin")
     assert len(response.context["browser"].claims) == 50
-    assert b'href="?actor=kremlin&amp;page=2"' in response.content
-    second = analyst_client.get(LIST + "?actor=kremlin&page=2")
+    older = response.context["browser"].pager["older"]
+    assert older.startswith("actor=kremlin&before=")
+    assert f'href="?{older.replace("&", "&amp;")}"'.encode() in response.content
+    second = analyst_client.get(f"{LIST}?{older}")
     assert len(second.context["browser"].claims) == 1
+    # Numbered pages still answer within the first 10,000 rows (old links, other orders).
+    assert len(analyst_client.get(LIST + "?actor=kremlin&page=2").context["browser"].claims) == 1
 
 
 # Not named `page`: pytest-playwright would take it for its browser page fixture.
@@ -173,3 +177,20 @@ def test_actor_box_suggests_only_the_busiest_actors(analyst_client):
     suggestions = content.split('<datalist id="actor-suggestions">')[1].split("</datalist>")[0]
     assert suggestions.count("<option") == 10
     assert 'list="actor-suggestions"' in content
+
+
+def test_status_facets_ignore_the_ticked_status_so_the_others_stay_links(analyst_client):
+    actor = ActorFactory(slug="kremlin")
+    for status in ["denied", "denied", "confirmed"]:
+        services.claim_set_status(
+            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+        )
+    response = analyst_client.get(LIST + "?actor=kremlin&status=denied")
+    browser = response.context["browser"]
+    assert {f["value"]: f["count"] for f in browser.status_facets} == {
+        "confirmed": 1,
+        "denied": 2,
+        "unverified": 0,
+    }
+    assert (browser.total, len(browser.claims)) == (2, 2)
+    assert b'href="?actor=kremlin&amp;status=denied&amp;status=confirmed"' in response.content

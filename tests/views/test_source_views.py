@@ -105,3 +105,10 @@ def test_admin_deletes_a_source_and_its_citations_but_not_the_claims(admin_clien
     assert response.status_code == 302
     assert not Source.objects.exists() and not Citation.objects.exists()
     assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+@pytest.mark.parametrize("query", ["²", "١٢", "99999999999999999999"])
+def test_source_search_for_a_non_ascii_or_huge_number_is_not_a_500(reader_client, source, query):
+    response = reader_client.get(LIST, {"q": query})
+    assert response.status_code == 200
+    assert list(response.context["source_list"]) == []

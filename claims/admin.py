@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
+from .forms import StaleEditMixin
 from .models import (
     Actor,
     Citation,
@@ -22,8 +23,14 @@ from .models import (
 )
 
 
-class VersionCheckedForm(forms.ModelForm):
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class VersionCheckedForm(StaleEditMixin, forms.ModelForm):
+    """The admin's form for versioned rows: a stale save is refused in clean() with the same
+    handling as the site's forms (forms.StaleEditMixin)."""
+
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
+    version_field_name = "expected_version"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,32 +48,8 @@ class VersionCheckedForm(forms.ModelForm):
             expected = cleaned.get("expected_version")
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
             if current is not None and current.version != expected:
-                # Keep what the user typed; the next save (with the new version) overwrites.
-                self.data = self.data.copy()
-                self.data["expected_version"] = current.version
-                raise ValidationError(conflict_message(self, current))
+                self.refuse_stale_save(current)
         return cleaned
-
-
-def _as_text(value):
-    return "" if value is None else str(value)
-
-
-def conflict_message(form, current):
-    """Name what the other person changed, so the user can compare before saving again."""
-    changed = []
-    for name, field in form.fields.items():
-        if name == "expected_version" or not hasattr(current, name):
-            continue
-        now = field.prepare_value(getattr(current, f"{name}_id", getattr(current, name)))
-        started_from = form.initial.get(name)
-        if _as_text(started_from) != _as_text(now):
-            changed.append(f"{field.label or name}: now “{_as_text(getattr(current, name))}”")
-    what = "; ".join(changed) or "no field shown here"
-    return (
-        f"Someone else saved this record while you were editing it ({what}). Your input is "
-        "still in the form below; check it against theirs and save again to overwrite."
-    )
 
 
 class VersionedAdmin(SimpleHistoryAdmin):

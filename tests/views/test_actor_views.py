@@ -177,3 +177,17 @@ def test_deleting_a_parent_leaves_its_children_without_one(admin_client, actor):
     assert admin_client.post(delete_url(actor)).status_code == 302
     child.refresh_from_db()
     assert not Actor.objects.filter(pk=actor.pk).exists() and child.parent is None
+
+
+def test_stale_actor_edit_shows_the_other_persons_values_in_untouched_fields(
+    analyst_client, admin, actor
+):
+    stale = actor_form_data(actor, description="Mine")
+    first = Actor.objects.get(pk=actor.pk)
+    first.country, first.name = "UA", "Their name"
+    services.save_versioned(first, by=admin, expected_version=actor.version)
+    response = analyst_client.post(edit_url(actor), stale)
+    form = response.context["form"]
+    assert response.status_code == 409
+    assert (form["country"].value(), form["name"].value()) == ("UA", "Their name")
+    assert form["description"].value() == "Mine"

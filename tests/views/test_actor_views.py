@@ -191,3 +191,22 @@ def test_stale_actor_edit_shows_the_other_persons_values_in_untouched_fields(
     assert response.status_code == 409
     assert (form["country"].value(), form["name"].value()) == ("UA", "Their name")
     assert form["description"].value() == "Mine"
+
+
+def test_stale_actor_edit_says_so_once(analyst_client, admin, actor):
+    stale = actor_form_data(actor, description="Mine")
+    first = Actor.objects.get(pk=actor.pk)
+    first.country = "UA"
+    services.save_versioned(first, by=admin, expected_version=actor.version)
+    response = analyst_client.post(edit_url(actor), stale)
+    assert response.status_code == 409
+    assert response.content.decode().count("Someone else saved this record") == 1
+
+
+def test_actor_edit_without_version_says_so_once(analyst_client, actor):
+    data = actor_form_data(actor, name="Kremlin")
+    del data["version"]
+    response = analyst_client.post(edit_url(actor), data)
+    assert response.status_code == 400
+    assert response.content.decode().count("missing its version") == 1
+    assert Actor.objects.get(pk=actor.pk).name == actor.name

@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
-from .forms import StaleEditMixin
+from .forms import StaleEditMixin, TextareaNewlinesMixin
 from .models import (
     Actor,
     Citation,
@@ -23,7 +23,7 @@ from .models import (
 )
 
 
-class VersionCheckedForm(StaleEditMixin, forms.ModelForm):
+class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
     """The admin's form for versioned rows: a stale save is refused in clean() with the same
     handling as the site's forms (forms.StaleEditMixin)."""
 
@@ -108,8 +108,13 @@ class SourceAdmin(VersionedAdmin):
     ]
 
 
+class CitationAdminForm(TextareaNewlinesMixin, forms.ModelForm):
+    pass
+
+
 class CitationInline(admin.TabularInline):
     model = Citation
+    form = CitationAdminForm
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "role", "quote", "note"]
@@ -130,7 +135,7 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
-class StatusActionForm(forms.Form):
+class StatusActionForm(TextareaNewlinesMixin, forms.Form):
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
@@ -267,6 +272,7 @@ class ClaimAdmin(VersionedAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(SimpleHistoryAdmin):
+    form = CitationAdminForm
     list_display = ["claim", "source", "role"]
     list_filter = ["role"]
     search_fields = ["claim__headline", "source__title", "quote"]

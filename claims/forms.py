@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.text import normalize_newlines
 
 from . import services
 from .models import Actor, Citation, Claim, Source
@@ -34,6 +35,19 @@ class ActorSlugField(forms.ModelChoiceField):
         return super().prepare_value(value)
 
 
+class TextareaNewlinesMixin:
+    """Browsers post a textarea's line breaks as \\r\\n; store \\n, so an unchanged text
+    saves unchanged (no spurious history row, no bogus conflict diff)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            value = cleaned.get(name)
+            if isinstance(field.widget, forms.Textarea) and isinstance(value, str):
+                cleaned[name] = normalize_newlines(value)
+        return cleaned
+
+
 class StaleEditMixin:
     """The one stale-edit handling, for the site's forms and the admin's: after a
     VersionConflict, fields the user did not touch take the stored value, the user's own
@@ -57,7 +71,7 @@ class StaleEditMixin:
         self.add_error(None, conflict_message(self, current, before=before))
 
 
-class VersionedForm(StaleEditMixin, forms.ModelForm):
+class VersionedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
     """Carries the row's version, so a save over someone else's newer edit is refused."""
 
     version = forms.IntegerField(
@@ -222,7 +236,7 @@ class ClaimForm(VersionedForm):
             )
 
 
-class CitationForm(forms.Form):
+class CitationForm(TextareaNewlinesMixin, forms.Form):
     """One citation row of the claim form: an existing source (id or exact title) or a new
     source typed inline, its role and the quote."""
 
@@ -345,7 +359,7 @@ CitationFormSet = forms.formset_factory(
 )
 
 
-class StatusForm(forms.Form):
+class StatusForm(TextareaNewlinesMixin, forms.Form):
     status = forms.ChoiceField(choices=Claim.Status.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
         required=False,

@@ -210,3 +210,11 @@ def test_actor_edit_without_version_says_so_once(analyst_client, actor):
     assert response.status_code == 400
     assert response.content.decode().count("missing its version") == 1
     assert Actor.objects.get(pk=actor.pk).name == actor.name
+
+
+def test_aliases_typed_in_a_browser_are_stored_with_plain_newlines(analyst_client, actor):
+    data = actor_form_data(actor, aliases="Moscow\r\nThe Kremlin\rRussian presidency")
+    assert analyst_client.post(edit_url(actor), data).status_code == 302
+    saved = Actor.objects.get(pk=actor.pk)
+    assert saved.aliases == "Moscow\nThe Kremlin\nRussian presidency"
+    assert saved.history.first().aliases == saved.aliases

@@ -285,3 +285,9 @@ def test_a_conflict_keeps_the_users_own_change_to_a_field_the_other_changed(
     response = analyst_client.post(edit_url(claim), stale)
     assert response.status_code == 409
     assert response.context["form"]["headline"].value() == "My headline"
+
+
+def test_claim_text_typed_in_a_browser_is_stored_with_plain_newlines(analyst_client, claim):
+    data = claim_form_data(claim, text="First line\r\nSecond line")
+    assert analyst_client.post(edit_url(claim), data).status_code == 302
+    assert Claim.objects.get(pk=claim.pk).text == "First line\nSecond line"

@@ -13,6 +13,7 @@ from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
 from .forms import StaleEditMixin, TextareaNewlinesMixin
 from .models import (
+    NOTE_MAX_LENGTH,
     Actor,
     Citation,
     Claim,
@@ -136,7 +137,9 @@ class StatusChangeInline(admin.TabularInline):
 
 
 class StatusActionForm(TextareaNewlinesMixin, forms.Form):
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=NOTE_MAX_LENGTH
+    )
 
 
 def _status_action(status):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.text import normalize_newlines
 
 from . import services
-from .models import Actor, Citation, Claim, Source
+from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
 
 
 def parse_id(text):
@@ -253,7 +253,12 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
     role = forms.ChoiceField(
         choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE, required=False
     )
-    quote = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Quote")
+    quote = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Quote",
+    )
 
     def clean_role(self):
         return self.cleaned_data["role"] or Citation.Role.APPEARANCE
@@ -363,6 +368,7 @@ class StatusForm(TextareaNewlinesMixin, forms.Form):
     status = forms.ChoiceField(choices=Claim.Status.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for confirmed and denied: say what settles it.",
     )

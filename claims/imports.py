@@ -16,12 +16,23 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 
 from . import services
 from .exports import batches, unquote_formula
-from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source, reserved_slug_error
+from .models import (
+    CLAIM_TEXT_MAX_LENGTH,
+    HEADLINE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    Actor,
+    Citation,
+    Claim,
+    Source,
+    reserved_slug_error,
+    slug_validator,
+    stated_on_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +142,22 @@ def _clean_row(record, line):
         )
     if not text.strip():
         problems.append("missing text")
+    elif len(text) > CLAIM_TEXT_MAX_LENGTH:
+        problems.append(
+            f"text is {len(text):,} characters long; at most {CLAIM_TEXT_MAX_LENGTH:,} allowed"
+        )
     slug = value["actor_slug"].strip()
     if not slug:
         problems.append("missing actor: actor_slug is empty")
     else:
         try:
-            validate_slug(slug)
+            slug_validator(slug)
             if len(slug) > _actor_slug.max_length:
                 raise ValidationError("too long")
         except ValidationError:
-            problems.append(f"bad actor_slug {slug!r}: use letters, digits, - and _")
+            problems.append(
+                f"bad actor_slug {slug[:100]!r}: use lowercase letters, digits and single hyphens"
+            )
         else:
             if message := reserved_slug_error(slug):
                 problems.append(f"bad actor_slug: {message}")
@@ -153,9 +170,17 @@ def _clean_row(record, line):
         stated_on = datetime.datetime.strptime(raw_date, "%Y-%m-%d").date()  # noqa: DTZ007
     except ValueError:
         problems.append(f"bad date {raw_date!r} in stated_on: use YYYY-MM-DD")
+    else:
+        if message := stated_on_error(stated_on):
+            problems.append(f"bad stated_on {raw_date}: {message}")
     status = value["status"].strip().lower() or Claim.Status.UNVERIFIED
     rationale = value.get("status_rationale", "").strip()
-    if status not in Claim.Status.values:
+    if len(rationale) > NOTE_MAX_LENGTH:
+        problems.append(
+            f"status_rationale is {len(rationale):,} characters long; "
+            f"at most {NOTE_MAX_LENGTH:,} allowed"
+        )
+    elif status not in Claim.Status.values:
         problems.append(
             f"unknown status {value['status']!r}: use one of {', '.join(Claim.Status.values)}"
         )

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Citation, Claim, StatusChange
+from .models import NOTE_MAX_LENGTH, Citation, Claim, StatusChange
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
 
@@ -39,6 +39,10 @@ def validate_status_change(*, status, rationale):
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if status in NEEDS_RATIONALE and not (rationale or "").strip():
         raise ValidationError({"rationale": "Say why: a rationale is required for this verdict."})
+    if len(rationale or "") > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"rationale": f"Keep the rationale to {NOTE_MAX_LENGTH:,} characters or fewer."}
+        )
 
 
 @transaction.atomic

@@ -318,3 +318,19 @@ def test_import_needs_every_permission_it_uses(client, db, missing):
     )
     assert response.status_code == 403
     assert _counts() == (0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (GOOD.replace(",nis,", ",NIS,"), "bad actor_slug 'NIS'"),
+        (GOOD.replace("2024-11-04", "2999-11-04"), "can't be in the future"),
+        (GOOD.replace("2024-11-04", "1899-11-04"), "can't be before 1900-01-01"),
+        (GOOD.replace("Troops were seen", "x" * 20_001), "text is 20,0"),
+        (GOOD.replace("Satellite images.", "x" * 10_001), "status_rationale is 10,001"),
+    ],
+)
+def test_import_reports_a_bad_slug_date_or_over_long_field_on_its_line(db, row, reason):
+    report = import_claims(f"{HEADER}\n{OTHER}\n{row}\n".encode())
+    assert [(e.line, reason in e.reason) for e in report.errors] == [(3, True)]
+    assert not Claim.objects.exists()

@@ -218,3 +218,18 @@ def test_aliases_typed_in_a_browser_are_stored_with_plain_newlines(analyst_clien
     saved = Actor.objects.get(pk=actor.pk)
     assert saved.aliases == "Moscow\nThe Kremlin\nRussian presidency"
     assert saved.history.first().aliases == saved.aliases
+
+
+def test_uppercase_slug_is_a_field_error_so_nato_and_nato_cannot_coexist(analyst_client):
+    ActorFactory(slug="nato", name="NATO")
+    response = analyst_client.post(CREATE, actor_form_data(slug="NATO", name="Nato"))
+    assert response.status_code == 400
+    assert "slug" in response.context["form"].errors
+    assert Actor.objects.filter(slug__iexact="nato").count() == 1
+
+
+def test_over_long_actor_description_is_a_field_error(analyst_client):
+    response = analyst_client.post(CREATE, actor_form_data(description="x" * 10_001))
+    assert response.status_code == 400
+    assert "description" in response.context["form"].errors
+    assert not Actor.objects.filter(slug="kcna").exists()

@@ -291,3 +291,16 @@ def test_claim_text_typed_in_a_browser_is_stored_with_plain_newlines(analyst_cli
     data = claim_form_data(claim, text="First line\r\nSecond line")
     assert analyst_client.post(edit_url(claim), data).status_code == 302
     assert Claim.objects.get(pk=claim.pk).text == "First line\nSecond line"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("stated_on", "2999-01-01"), ("stated_on", "1850-01-01"), ("text", "x" * 20_001)],
+)
+def test_claim_with_a_bad_date_or_over_long_text_is_a_field_error(
+    analyst_client, actor, field, value
+):
+    response = analyst_client.post(CREATE, claim_form_data(**{field: value}))
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not Claim.objects.exists()

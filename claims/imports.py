@@ -388,6 +388,7 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                     citations=[
                         Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
                     ],
+                    checked=True,
                 )
                 report.created += 1
                 report.status_changes += 1
@@ -405,15 +406,26 @@ def _write(rows, matches, new_actors, *, by, report, progress):
         progress(1)
 
 
-def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None):
+def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None, max_rows=None):
     """Check and import the CSV bytes `data`; returns an ImportReport.
 
     Nothing is written unless every row is good; with dry_run nothing is written at all.
+    With `max_rows`, a longer file is refused whole (the web page: one request, one
+    transaction holding the database's write lock).
     For a progress bar: `on_start(total)` is called once the rows are checked, and
     `progress(n)` as they are written."""
     report = ImportReport(dry_run=dry_run)
     rows, errors = parse(data)
     report.rows = len(rows) + len({e.line for e in errors if e.line > 1})
+    if max_rows is not None and report.rows > max_rows:
+        report.errors = [
+            RowError(
+                1,
+                f"the file has {report.rows:,} rows; this page takes up to {max_rows:,}: "
+                "use manage.py import_claims for larger files",
+            )
+        ]
+        return report
     if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)

@@ -3,8 +3,34 @@
 import django.core.validators
 import django.db.models.functions.text
 import django.db.models.lookups
+import re
+
 from django.conf import settings
 from django.db import migrations, models
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+def fit_existing_actors(apps, schema_editor):
+    """Rows written before the new rules get the nearest value that fits them, so the new
+    check constraints can be added: "NATO" -> "nato" (or "nato-<id>" if taken), "Q042" ->
+    "Q42", an unusable Wikidata id -> empty. A migration's plain update: no history row."""
+    Actor = apps.get_model("claims", "Actor")
+    taken = set(Actor.objects.values_list("slug", flat=True))
+    for actor in Actor.objects.order_by("pk"):
+        changes = {}
+        if not SLUG.match(actor.slug):
+            slug = re.sub(r"[^a-z0-9]+", "-", actor.slug.lower()).strip("-")[:180] or "actor"
+            if slug in taken:
+                slug = f"{slug}-{actor.pk}"
+            taken.add(slug)
+            changes["slug"] = slug
+        if actor.wikidata_id and not WIKIDATA_ID.match(actor.wikidata_id):
+            qid = "Q" + actor.wikidata_id[1:].lstrip("0")
+            changes["wikidata_id"] = qid if WIKIDATA_ID.match(qid) else ""
+        if changes:
+            Actor.objects.filter(pk=actor.pk).update(**changes)
 
 
 class Migration(migrations.Migration):
@@ -15,6 +41,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(fit_existing_actors, migrations.RunPython.noop),
         migrations.RemoveConstraint(
             model_name='actor',
             name='actor_wikidata_id_format',

@@ -12,7 +12,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
+from .forms import StaleEditMixin, TextareaNewlinesMixin
 from .models import (
+    NOTE_MAX_LENGTH,
     Actor,
     Citation,
     Claim,
@@ -65,8 +67,14 @@ class ListQueryGuardMixin:
         return response
 
 
-class VersionCheckedForm(forms.ModelForm):
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
+    """The admin's form for versioned rows: a stale save is refused in clean() with the same
+    handling as the site's forms (forms.StaleEditMixin)."""
+
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
+    version_field_name = "expected_version"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,32 +92,8 @@ class VersionCheckedForm(forms.ModelForm):
             expected = cleaned.get("expected_version")
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
             if current is not None and current.version != expected:
-                # Keep what the user typed; the next save (with the new version) overwrites.
-                self.data = self.data.copy()
-                self.data["expected_version"] = current.version
-                raise ValidationError(conflict_message(self, current))
+                self.refuse_stale_save(current)
         return cleaned
-
-
-def _as_text(value):
-    return "" if value is None else str(value)
-
-
-def conflict_message(form, current):
-    """Name what the other person changed, so the user can compare before saving again."""
-    changed = []
-    for name, field in form.fields.items():
-        if name == "expected_version" or not hasattr(current, name):
-            continue
-        now = field.prepare_value(getattr(current, f"{name}_id", getattr(current, name)))
-        started_from = form.initial.get(name)
-        if _as_text(started_from) != _as_text(now):
-            changed.append(f"{field.label or name}: now “{_as_text(getattr(current, name))}”")
-    what = "; ".join(changed) or "no field shown here"
-    return (
-        f"Someone else saved this record while you were editing it ({what}). Your input is "
-        "still in the form below; check it against theirs and save again to overwrite."
-    )
 
 
 class VersionedAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
@@ -168,8 +152,13 @@ class SourceAdmin(VersionedAdmin):
     ]
 
 
+class CitationAdminForm(TextareaNewlinesMixin, forms.ModelForm):
+    pass
+
+
 class CitationInline(TolerantAutocompleteMixin, admin.TabularInline):
     model = Citation
+    form = CitationAdminForm
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "role", "quote", "note"]
@@ -190,8 +179,10 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
-class StatusActionForm(forms.Form):
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+class StatusActionForm(TextareaNewlinesMixin, forms.Form):
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=NOTE_MAX_LENGTH
+    )
 
 
 def _status_action(status):
@@ -327,6 +318,7 @@ class ClaimAdmin(VersionedAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
+    form = CitationAdminForm
     list_display = ["claim", "source", "role"]
     list_filter = ["role"]
     search_fields = ["claim__headline", "source__title", "quote"]

@@ -1,8 +1,11 @@
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Q
+from django.utils.text import normalize_newlines
 
 from . import services
-from .models import Actor, Citation, Claim, Source
+from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
 
 
 def parse_id(text):
@@ -32,7 +35,43 @@ class ActorSlugField(forms.ModelChoiceField):
         return super().prepare_value(value)
 
 
-class VersionedForm(forms.ModelForm):
+class TextareaNewlinesMixin:
+    """Browsers post a textarea's line breaks as \\r\\n; store \\n, so an unchanged text
+    saves unchanged (no spurious history row, no bogus conflict diff)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            value = cleaned.get(name)
+            if isinstance(field.widget, forms.Textarea) and isinstance(value, str):
+                cleaned[name] = normalize_newlines(value)
+        return cleaned
+
+
+class StaleEditMixin:
+    """The one stale-edit handling, for the site's forms and the admin's: after a
+    VersionConflict, fields the user did not touch take the stored value, the user's own
+    changes stay, the form carries the current version (so the next save overwrites on
+    purpose) and the message names what the other person changed."""
+
+    version_field_name = "version"
+
+    def refuse_stale_save(self, current):
+        before = started_from(self, current)
+        self.data = self.data.copy()
+        self.data[self.add_prefix(self.version_field_name)] = current.version
+        if before is not None:
+            for name, field in self.fields.items():
+                if name not in self.cleaned_data or not _is_model_field(current, name):
+                    continue
+                submitted = _comparable(self.cleaned_data[name])
+                if submitted == _comparable(_stored(before, name)):
+                    # Untouched by this user: show what is stored now, not the old value.
+                    self.data[self.add_prefix(name)] = _as_data(field, _stored(current, name))
+        self.add_error(None, conflict_message(self, current, before=before))
+
+
+class VersionedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
     """Carries the row's version, so a save over someone else's newer edit is refused."""
 
     version = forms.IntegerField(
@@ -50,21 +89,48 @@ class VersionedForm(forms.ModelForm):
             raise forms.ValidationError("This form is missing its version; reload the page.")
         return version
 
-    def refuse_stale_save(self, current):
-        """After a VersionConflict: keep the user's input, take the current version (so the
-        next save overwrites on purpose) and say what the other person changed."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = current.version
-        self.add_error(None, conflict_message(self, current))
-
 
 def started_from(form, current):
     """The row as this user loaded it: the history entry of the version they edited."""
-    version = form.cleaned_data.get("version")
+    version = form.cleaned_data.get(form.version_field_name)
     history = getattr(type(current), "history", None)
     if version is None or history is None:
         return None
     return history.filter(id=current.pk, version=version).order_by("-history_date").first()
+
+
+def _is_model_field(instance, name):
+    try:
+        instance._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _stored(row, name):
+    """A field's value on a row or history row; a related row by its key (no query)."""
+    field = row._meta.get_field(name)
+    return getattr(row, field.attname)
+
+
+def _comparable(value):
+    if isinstance(value, models.Model):
+        value = value.pk
+    if value in (None, ""):
+        return ""
+    return str(value)
+
+
+def _as_data(field, value):
+    """A stored value as the form would post it."""
+    if value is None:
+        return ""
+    if isinstance(field, forms.ModelChoiceField):
+        key = field.to_field_name or "pk"
+        return str(field.queryset.filter(pk=value).values_list(key, flat=True).first() or "")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def _display(value):
@@ -73,34 +139,32 @@ def _display(value):
     return str(value)
 
 
-def conflict_changes(form, current):
+def conflict_changes(form, current, before=None):
     """[(label, what this user started from, what is saved now)] for every field that differs."""
-    before = started_from(form, current)
     changes = []
     for name, field in form.fields.items():
-        if name == "version" or not hasattr(current, name):
+        if name == form.version_field_name or not _is_model_field(current, name):
             continue
         now = getattr(current, name)
         if before is not None:
             then = getattr(before, name, None)
-            if _display(then) == _display(now):
-                continue
         else:
             # No history entry: compare with what the user submitted.
             then = form.cleaned_data.get(name)
-            if _display(then) == _display(now):
-                continue
+        if _comparable(_display(then)) == _comparable(_display(now)):
+            continue
         changes.append((str(field.label or name), _display(then), _display(now)))
     return changes
 
 
-def conflict_message(form, current):
-    changes = conflict_changes(form, current)
+def conflict_message(form, current, before=None):
+    changes = conflict_changes(form, current, before=before)
     what = "; ".join(f"{label}: “{then}” → “{now}”" for label, then, now in changes)
     return (
         "Someone else saved this record while you were editing it. "
         f"They changed: {what or 'nothing shown in this form'}. "
-        "Your input is kept below: check it against theirs, then save again to overwrite."
+        "Your input is kept below, and fields you did not change show their saved values: "
+        "check it, then save again to overwrite."
     )
 
 
@@ -172,7 +236,7 @@ class ClaimForm(VersionedForm):
             )
 
 
-class CitationForm(forms.Form):
+class CitationForm(TextareaNewlinesMixin, forms.Form):
     """One citation row of the claim form: an existing source (id or exact title) or a new
     source typed inline, its role and the quote."""
 
@@ -189,7 +253,12 @@ class CitationForm(forms.Form):
     role = forms.ChoiceField(
         choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE, required=False
     )
-    quote = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Quote")
+    quote = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Quote",
+    )
 
     def clean_role(self):
         return self.cleaned_data["role"] or Citation.Role.APPEARANCE
@@ -295,10 +364,11 @@ CitationFormSet = forms.formset_factory(
 )
 
 
-class StatusForm(forms.Form):
+class StatusForm(TextareaNewlinesMixin, forms.Form):
     status = forms.ChoiceField(choices=Claim.Status.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for confirmed and denied: say what settles it.",
     )

@@ -16,12 +16,23 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 
 from . import services
 from .exports import batches, unquote_formula
-from .models import HEADLINE_MAX_LENGTH, Actor, Citation, Claim, Source, reserved_slug_error
+from .models import (
+    CLAIM_TEXT_MAX_LENGTH,
+    HEADLINE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    Actor,
+    Citation,
+    Claim,
+    Source,
+    reserved_slug_error,
+    slug_validator,
+    stated_on_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +142,22 @@ def _clean_row(record, line):
         )
     if not text.strip():
         problems.append("missing text")
+    elif len(text) > CLAIM_TEXT_MAX_LENGTH:
+        problems.append(
+            f"text is {len(text):,} characters long; at most {CLAIM_TEXT_MAX_LENGTH:,} allowed"
+        )
     slug = value["actor_slug"].strip()
     if not slug:
         problems.append("missing actor: actor_slug is empty")
     else:
         try:
-            validate_slug(slug)
+            slug_validator(slug)
             if len(slug) > _actor_slug.max_length:
                 raise ValidationError("too long")
         except ValidationError:
-            problems.append(f"bad actor_slug {slug!r}: use letters, digits, - and _")
+            problems.append(
+                f"bad actor_slug {slug[:100]!r}: use lowercase letters, digits and single hyphens"
+            )
         else:
             if message := reserved_slug_error(slug):
                 problems.append(f"bad actor_slug: {message}")
@@ -153,9 +170,17 @@ def _clean_row(record, line):
         stated_on = datetime.datetime.strptime(raw_date, "%Y-%m-%d").date()  # noqa: DTZ007
     except ValueError:
         problems.append(f"bad date {raw_date!r} in stated_on: use YYYY-MM-DD")
+    else:
+        if message := stated_on_error(stated_on):
+            problems.append(f"bad stated_on {raw_date}: {message}")
     status = value["status"].strip().lower() or Claim.Status.UNVERIFIED
     rationale = value.get("status_rationale", "").strip()
-    if status not in Claim.Status.values:
+    if len(rationale) > NOTE_MAX_LENGTH:
+        problems.append(
+            f"status_rationale is {len(rationale):,} characters long; "
+            f"at most {NOTE_MAX_LENGTH:,} allowed"
+        )
+    elif status not in Claim.Status.values:
         problems.append(
             f"unknown status {value['status']!r}: use one of {', '.join(Claim.Status.values)}"
         )
@@ -363,6 +388,7 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                     citations=[
                         Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
                     ],
+                    checked=True,
                 )
                 report.created += 1
                 report.status_changes += 1
@@ -380,15 +406,26 @@ def _write(rows, matches, new_actors, *, by, report, progress):
         progress(1)
 
 
-def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None):
+def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None, max_rows=None):
     """Check and import the CSV bytes `data`; returns an ImportReport.
 
     Nothing is written unless every row is good; with dry_run nothing is written at all.
+    With `max_rows`, a longer file is refused whole (the web page: one request, one
+    transaction holding the database's write lock).
     For a progress bar: `on_start(total)` is called once the rows are checked, and
     `progress(n)` as they are written."""
     report = ImportReport(dry_run=dry_run)
     rows, errors = parse(data)
     report.rows = len(rows) + len({e.line for e in errors if e.line > 1})
+    if max_rows is not None and report.rows > max_rows:
+        report.errors = [
+            RowError(
+                1,
+                f"the file has {report.rows:,} rows; this page takes up to {max_rows:,}: "
+                "use manage.py import_claims for larger files",
+            )
+        ]
+        return report
     if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)

@@ -1,3 +1,4 @@
+import datetime
 import json
 
 from django.conf import settings
@@ -11,6 +12,11 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 HEADLINE_MAX_LENGTH = 120
+CLAIM_TEXT_MAX_LENGTH = 20_000
+# Quotes, notes, rationales, descriptions: long enough for any real one, not for a novel.
+NOTE_MAX_LENGTH = 10_000
+# No claim is dated before this, nor after tomorrow (a day's grace for time zones).
+EARLIEST_STATED_ON = datetime.date(1900, 1, 1)
 # Beyond this many matches a list says "10,000+" instead of counting every row.
 COUNT_CAP = 10_000
 # A facet (status counts, top actors) gives up after this long; the page shows without it.
@@ -20,7 +26,13 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code in capitals, e.g. KR, RU, UA."
 )
-wikidata_id_validator = RegexValidator(r"^Q[0-9]+$", "A Wikidata id looks like Q42.")
+WIKIDATA_ID_PATTERN = r"^Q[1-9][0-9]*$"
+wikidata_id_validator = RegexValidator(WIKIDATA_ID_PATTERN, "A Wikidata id looks like Q42.")
+# Lowercase only, so "NATO" and "nato" can't be two actors.
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+slug_validator = RegexValidator(
+    SLUG_PATTERN, "Use lowercase letters, digits and single hyphens, e.g. north-korea."
+)
 # /actors/new/ is the create page, so no actor may be called "new".
 RESERVED_SLUGS = {"new"}
 
@@ -76,9 +88,16 @@ class Actor(VersionedModel):
     Kind = ActorKind
 
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=200, unique=True, help_text="Used in URLs and filters.")
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        validators=[slug_validator],
+        help_text="Used in URLs and filters: lowercase letters, digits and hyphens.",
+    )
     short_name = models.CharField(max_length=100, blank=True, help_text="e.g. NIS")
-    aliases = models.TextField(blank=True, help_text="Other names, one per line.")
+    aliases = models.TextField(
+        blank=True, max_length=NOTE_MAX_LENGTH, help_text="Other names, one per line."
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     country = models.CharField(
         max_length=2,
@@ -97,7 +116,7 @@ class Actor(VersionedModel):
     wikidata_id = models.CharField(
         "Wikidata id", max_length=20, blank=True, validators=[wikidata_id_validator]
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     history = HistoricalRecords()
     objects = ActorQuerySet.as_manager()
@@ -115,11 +134,12 @@ class Actor(VersionedModel):
                 name="actor_country_iso_alpha2",
             ),
             models.CheckConstraint(
-                condition=Q(wikidata_id="") | Q(wikidata_id__regex=r"^Q[0-9]+$"),
+                condition=Q(wikidata_id="") | Q(wikidata_id__regex=WIKIDATA_ID_PATTERN),
                 name="actor_wikidata_id_format",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="actor_name_not_empty"),
             models.CheckConstraint(condition=~Q(slug=""), name="actor_slug_not_empty"),
+            models.CheckConstraint(condition=Q(slug__regex=SLUG_PATTERN), name="actor_slug_format"),
             models.CheckConstraint(
                 condition=~Q(parent=models.F("pk")), name="actor_not_own_parent"
             ),
@@ -182,7 +202,7 @@ class Source(VersionedModel):
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     published_on = models.DateField(null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=2000, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -382,12 +402,16 @@ class Claim(VersionedModel):
     headline = models.CharField(
         max_length=HEADLINE_MAX_LENGTH, help_text="A short summary shown in lists."
     )
-    text = models.TextField("claim", help_text="What the actor said, as closely as known.")
+    text = models.TextField(
+        "claim",
+        max_length=CLAIM_TEXT_MAX_LENGTH,
+        help_text="What the actor said, as closely as known.",
+    )
     stated_on = models.DateField("date stated")
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.UNVERIFIED, editable=False
     )
-    status_rationale = models.TextField(blank=True, editable=False)
+    status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -436,6 +460,10 @@ class Claim(VersionedModel):
                 name="claim_headline_max_length",
             ),
             models.CheckConstraint(condition=~Q(text=""), name="claim_text_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), CLAIM_TEXT_MAX_LENGTH),
+                name="claim_text_max_length",
+            ),
         ]
 
     def __str__(self):
@@ -443,6 +471,23 @@ class Claim(VersionedModel):
 
     def get_absolute_url(self):
         return reverse("claims:claim-detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        # Here, not in a form: the forms, the admin, the API and the import all run it.
+        if message := stated_on_error(self.stated_on):
+            raise ValidationError({"stated_on": message})
+
+
+def stated_on_error(stated_on, *, today=None):
+    """Why a claim can't be dated `stated_on`, or None. Not a database check: today moves."""
+    if not isinstance(stated_on, datetime.date):
+        return None
+    today = today or datetime.date.today()  # noqa: DTZ011
+    if stated_on > today + datetime.timedelta(days=1):
+        return "The date stated can't be in the future."
+    if stated_on < EARLIEST_STATED_ON:
+        return f"The date stated can't be before {EARLIEST_STATED_ON.isoformat()}."
+    return None
 
 
 class CitationRole(models.TextChoices):
@@ -456,8 +501,12 @@ class Citation(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="citations")
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.APPEARANCE)
-    quote = models.TextField(blank=True, help_text="The exact words, if the source has them.")
-    note = models.TextField(blank=True)
+    quote = models.TextField(
+        blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The exact words, if the source has them.",
+    )
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     history = HistoricalRecords()
 
@@ -484,7 +533,7 @@ class StatusChange(models.Model):
         max_length=12, choices=ClaimStatus.choices, blank=True, help_text="Empty for the first."
     )
     new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
-    rationale = models.TextField(blank=True)
+    rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

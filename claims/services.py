@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Citation, Claim, StatusChange
+from .models import NOTE_MAX_LENGTH, Citation, Claim, StatusChange
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
 
@@ -39,6 +39,10 @@ def validate_status_change(*, status, rationale):
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if status in NEEDS_RATIONALE and not (rationale or "").strip():
         raise ValidationError({"rationale": "Say why: a rationale is required for this verdict."})
+    if len(rationale or "") > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"rationale": f"Keep the rationale to {NOTE_MAX_LENGTH:,} characters or fewer."}
+        )
 
 
 @transaction.atomic
@@ -88,8 +92,12 @@ def create_claim(
     rationale="",
     at=None,
     citations=(),
+    checked=False,
 ):
-    """Create a claim, its citations and the first entry of its verdict timeline."""
+    """Create a claim, its citations and the first entry of its verdict timeline.
+
+    `checked=True` (the import, which has checked every row itself) skips the one query per
+    database constraint that full_clean() makes; the database still enforces them."""
     validate_status_change(status=status, rationale=rationale)
     user = by if by is not None and by.is_authenticated else None
     claim = Claim(
@@ -101,7 +109,7 @@ def create_claim(
         updated_by=user,
     )
     _audit(claim, by, "created")
-    claim.full_clean()
+    claim.full_clean(validate_unique=not checked, validate_constraints=not checked)
     claim.save()
     for citation in citations:
         citation.claim = claim

@@ -433,6 +433,10 @@ IMPORT_PERMISSIONS = [
 ]
 
 
+# One request holds the write lock (SQLite) for the whole import: keep it short.
+IMPORT_PAGE_MAX_ROWS = 2_000
+
+
 @permission_required(*IMPORT_PERMISSIONS)
 def claim_import(request):
     report = None
@@ -443,6 +447,7 @@ def claim_import(request):
                 form.cleaned_data["file"].read(),
                 by=request.user,
                 dry_run=form.cleaned_data["dry_run"],
+                max_rows=IMPORT_PAGE_MAX_ROWS,
             )
     else:
         form = ImportForm()

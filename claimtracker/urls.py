@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from claims.health import healthz
 
+
+def favicon(request):
+    # Browsers and tools that ask for /favicon.ico without reading the page's <link>.
+    return redirect(static("img/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("healthz", healthz, name="healthz"),
     path("", include("claims.urls")),
     path("api/", include("claims.api.urls")),

@@ -41,3 +41,22 @@ def test_saving_again_after_a_conflict_overwrites(admin_client):
     response = admin_client.post(url, retry)
     assert response.status_code == 302
     assert Actor.objects.get(pk=actor.pk).description == "second analyst"
+
+
+def test_stale_admin_save_names_the_change_and_keeps_it_on_saving_again(admin_client):
+    actor = ActorFactory(name="Kremlin")
+    url = reverse("admin:claims_actor_change", args=[actor.pk])
+    admin_client.post(url, actor_form(actor, name="The Kremlin"))
+    refused = admin_client.post(url, actor_form(actor, description="second analyst"))
+    assert "Name: “Kremlin” → “The Kremlin”" in refused.content.decode()
+    admin_client.post(url, refused.context["adminform"].form.data)
+    saved = Actor.objects.get(pk=actor.pk)
+    assert (saved.name, saved.description) == ("The Kremlin", "second analyst")
+
+
+def test_admin_stores_aliases_with_plain_newlines(admin_client):
+    actor = ActorFactory(name="Kremlin")
+    url = reverse("admin:claims_actor_change", args=[actor.pk])
+    response = admin_client.post(url, actor_form(actor, aliases="Moscow\r\nThe Kremlin"))
+    assert response.status_code == 302
+    assert Actor.objects.get(pk=actor.pk).aliases == "Moscow\nThe Kremlin"

@@ -41,3 +41,11 @@ def test_every_demo_claim_cites_a_source_with_the_article_quotes():
     call_command("load_demo")
     assert not Claim.objects.filter(citations__isnull=True).exists()
     assert Citation.objects.filter(quote__contains="another piece of fake news").exists()
+
+
+def test_every_demo_record_passes_the_validation_rules():
+    call_command("load_demo")
+    for model in (Actor, Source, Claim, Citation):
+        for record in model.objects.all():
+            record.full_clean()
+    assert all(len(c.rationale) <= 10_000 for c in StatusChange.objects.all())

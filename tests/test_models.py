@@ -145,3 +145,42 @@ def test_actor_clean_refuses_a_parent_loop():
     with pytest.raises(ValidationError) as refused:
         top.full_clean()
     assert "parent" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("slug", ["NATO", "north_korea", "-nato", "nato--otan", "nato-"])
+def test_actor_slug_is_lowercase_words_and_hyphens(slug):
+    assert_refused(lambda: ActorFactory(slug=slug))
+
+
+@pytest.mark.parametrize("slug", ["NATO", "north_korea"])
+def test_actor_clean_refuses_a_slug_that_is_not_lowercase(slug):
+    with pytest.raises(ValidationError) as refused:
+        ActorFactory.build(slug=slug).full_clean()
+    assert "slug" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("qid", ["Q0", "Q042", "q42", "Q"])
+def test_wikidata_id_is_q_and_a_number_without_leading_zero(qid):
+    assert_refused(lambda: ActorFactory(wikidata_id=qid))
+
+
+def test_claim_text_has_a_maximum_length_in_the_database():
+    assert_refused(lambda: ClaimFactory(text="x" * 20_001))
+
+
+@pytest.mark.parametrize(
+    "stated_on",
+    [
+        datetime.date.today() + datetime.timedelta(days=2),  # noqa: DTZ011
+        datetime.date(1899, 12, 31),
+    ],
+)
+def test_claim_clean_refuses_a_date_in_the_future_or_before_1900(stated_on):
+    with pytest.raises(ValidationError) as refused:
+        ClaimFactory.build(actor=ActorFactory(), stated_on=stated_on).full_clean()
+    assert list(refused.value.message_dict) == ["stated_on"]
+
+
+def test_claim_may_be_dated_tomorrow_for_time_zones():
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)  # noqa: DTZ011
+    ClaimFactory.build(actor=ActorFactory(), stated_on=tomorrow).full_clean()

@@ -310,3 +310,12 @@ def test_claim_list_filters_use_their_index(query, narrow, indexes):
     nodes = plan_nodes(queryset.for_list()[:50])
     assert not seq_scans_on_claims(nodes)
     assert indexes & index_names(nodes)
+
+
+@pytest.mark.django_db
+def test_generated_data_passes_the_validation_rules():
+    generate(claims=60, actors=6)
+    for model in (Actor, Source, Claim, Citation):
+        for record in model.objects.all():
+            record.full_clean(validate_unique=False, validate_constraints=False)
+    assert Actor.objects.count() >= 6

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims import services
-from claims.models import Actor, Citation, Claim, Source
+from claims.models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
 
 
 def as_api_error(error):
@@ -181,7 +181,10 @@ class ClaimSerializer(VersionedSerializer):
         help_text="On create only; afterwards use POST /api/claims/{id}/status/.",
     )
     status_rationale = serializers.CharField(
-        required=False, allow_blank=True, help_text="Why this verdict (on create only)."
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text="Why this verdict (on create only).",
     )
     url = serializers.SerializerMethodField()
     # The model's citation and status rules are checked by services.create_claim.
@@ -263,6 +266,7 @@ class StatusChangeSerializer(serializers.Serializer):
     rationale = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
         default="",
         help_text="Required for confirmed and denied: why.",
     )

@@ -201,6 +201,10 @@ GOOD_CLAIM = {
         ({"new_citations": [{"source": 1, "role": "gossip"}]}, "new_citations"),
         ({"text": "lone \ud800 surrogate"}, "text"),
         ({"text": "nul \x00 byte"}, "text"),
+        ({"text": "x" * 20_001}, "text"),
+        ({"stated_on": "2999-01-01"}, "stated_on"),
+        ({"stated_on": "1899-12-31"}, "stated_on"),
+        ({"status": "confirmed", "status_rationale": "x" * 10_001}, "status_rationale"),
     ],
 )
 def test_bad_claim_payload_answers_400_naming_the_field(api_as, story, change, field):

@@ -177,3 +177,59 @@ def test_deleting_a_parent_leaves_its_children_without_one(admin_client, actor):
     assert admin_client.post(delete_url(actor)).status_code == 302
     child.refresh_from_db()
     assert not Actor.objects.filter(pk=actor.pk).exists() and child.parent is None
+
+
+def test_stale_actor_edit_shows_the_other_persons_values_in_untouched_fields(
+    analyst_client, admin, actor
+):
+    stale = actor_form_data(actor, description="Mine")
+    first = Actor.objects.get(pk=actor.pk)
+    first.country, first.name = "UA", "Their name"
+    services.save_versioned(first, by=admin, expected_version=actor.version)
+    response = analyst_client.post(edit_url(actor), stale)
+    form = response.context["form"]
+    assert response.status_code == 409
+    assert (form["country"].value(), form["name"].value()) == ("UA", "Their name")
+    assert form["description"].value() == "Mine"
+
+
+def test_stale_actor_edit_says_so_once(analyst_client, admin, actor):
+    stale = actor_form_data(actor, description="Mine")
+    first = Actor.objects.get(pk=actor.pk)
+    first.country = "UA"
+    services.save_versioned(first, by=admin, expected_version=actor.version)
+    response = analyst_client.post(edit_url(actor), stale)
+    assert response.status_code == 409
+    assert response.content.decode().count("Someone else saved this record") == 1
+
+
+def test_actor_edit_without_version_says_so_once(analyst_client, actor):
+    data = actor_form_data(actor, name="Kremlin")
+    del data["version"]
+    response = analyst_client.post(edit_url(actor), data)
+    assert response.status_code == 400
+    assert response.content.decode().count("missing its version") == 1
+    assert Actor.objects.get(pk=actor.pk).name == actor.name
+
+
+def test_aliases_typed_in_a_browser_are_stored_with_plain_newlines(analyst_client, actor):
+    data = actor_form_data(actor, aliases="Moscow\r\nThe Kremlin\rRussian presidency")
+    assert analyst_client.post(edit_url(actor), data).status_code == 302
+    saved = Actor.objects.get(pk=actor.pk)
+    assert saved.aliases == "Moscow\nThe Kremlin\nRussian presidency"
+    assert saved.history.first().aliases == saved.aliases
+
+
+def test_uppercase_slug_is_a_field_error_so_nato_and_nato_cannot_coexist(analyst_client):
+    ActorFactory(slug="nato", name="NATO")
+    response = analyst_client.post(CREATE, actor_form_data(slug="NATO", name="Nato"))
+    assert response.status_code == 400
+    assert "slug" in response.context["form"].errors
+    assert Actor.objects.filter(slug__iexact="nato").count() == 1
+
+
+def test_over_long_actor_description_is_a_field_error(analyst_client):
+    response = analyst_client.post(CREATE, actor_form_data(description="x" * 10_001))
+    assert response.status_code == 400
+    assert "description" in response.context["form"].errors
+    assert not Actor.objects.filter(slug="kcna").exists()

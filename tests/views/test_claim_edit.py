@@ -257,3 +257,50 @@ def test_a_database_conflict_on_save_is_a_form_error_not_a_500(analyst_client, a
     assert b"saved meanwhile" in response.content and b"duplicate key" not in response.content
     assert b'value="Kept headline"' in response.content
     assert Claim.objects.count() == 0
+
+
+def test_saving_again_after_a_conflict_keeps_the_other_persons_change(analyst_client, admin, claim):
+    stale = claim_form_data(claim, text="My text")
+    first = Claim.objects.get(pk=claim.pk)
+    first.headline = "Their headline"
+    services.save_versioned(first, by=admin, expected_version=claim.version)
+
+    refused = analyst_client.post(edit_url(claim), stale)
+    form = refused.context["form"]
+    again = dict(stale, headline=form["headline"].value(), version=str(form["version"].value()))
+
+    assert refused.status_code == 409
+    assert analyst_client.post(edit_url(claim), again).status_code == 302
+    saved = Claim.objects.get(pk=claim.pk)
+    assert (saved.headline, saved.text) == ("Their headline", "My text")
+
+
+def test_a_conflict_keeps_the_users_own_change_to_a_field_the_other_changed(
+    analyst_client, admin, claim
+):
+    stale = claim_form_data(claim, headline="My headline")
+    first = Claim.objects.get(pk=claim.pk)
+    first.headline = "Their headline"
+    services.save_versioned(first, by=admin, expected_version=claim.version)
+    response = analyst_client.post(edit_url(claim), stale)
+    assert response.status_code == 409
+    assert response.context["form"]["headline"].value() == "My headline"
+
+
+def test_claim_text_typed_in_a_browser_is_stored_with_plain_newlines(analyst_client, claim):
+    data = claim_form_data(claim, text="First line\r\nSecond line")
+    assert analyst_client.post(edit_url(claim), data).status_code == 302
+    assert Claim.objects.get(pk=claim.pk).text == "First line\nSecond line"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("stated_on", "2999-01-01"), ("stated_on", "1850-01-01"), ("text", "x" * 20_001)],
+)
+def test_claim_with_a_bad_date_or_over_long_text_is_a_field_error(
+    analyst_client, actor, field, value
+):
+    response = analyst_client.post(CREATE, claim_form_data(**{field: value}))
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not Claim.objects.exists()

@@ -104,3 +104,18 @@ def test_no_page_has_inline_script_or_style(audits):
 def test_every_table_has_header_cells(audits):
     assert all(a.table_headers >= a.tables for a in audits.values())
     assert any(a.tables for a in audits.values())
+
+
+def test_pages_link_a_favicon_that_exists(reader_client):
+    from django.contrib.staticfiles import finders
+
+    response = reader_client.get("/claims/")
+    assert response.status_code == 200
+    assert b'rel="icon" href="/static/img/favicon.svg"' in response.content
+    assert finders.find("img/favicon.svg") is not None
+
+
+def test_favicon_ico_redirects_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")

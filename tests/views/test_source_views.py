@@ -112,3 +112,26 @@ def test_source_search_for_a_non_ascii_or_huge_number_is_not_a_500(reader_client
     response = reader_client.get(LIST, {"q": query})
     assert response.status_code == 200
     assert list(response.context["source_list"]) == []
+
+
+def test_saving_a_source_again_after_a_conflict_keeps_their_title(analyst_client, admin, source):
+    url = reverse("claims:source-update", kwargs={"pk": source.pk})
+    stale = source_form_data(source, notes="My notes")
+    first = Source.objects.get(pk=source.pk)
+    first.title = "Their title"
+    services.save_versioned(first, by=admin, expected_version=source.version)
+    refused = analyst_client.post(url, stale)
+    assert refused.status_code == 409
+    assert analyst_client.post(url, refused.context["form"].data).status_code == 302
+    saved = Source.objects.get(pk=source.pk)
+    assert (saved.title, saved.notes) == ("Their title", "My notes")
+
+
+def test_stale_source_edit_says_so_once(analyst_client, admin, source):
+    url = reverse("claims:source-update", kwargs={"pk": source.pk})
+    first = Source.objects.get(pk=source.pk)
+    first.title = "Their title"
+    services.save_versioned(first, by=admin, expected_version=source.version)
+    response = analyst_client.post(url, source_form_data(source, notes="My notes"))
+    assert response.status_code == 409
+    assert response.content.decode().count("Someone else saved this record") == 1

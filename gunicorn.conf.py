@@ -1,4 +1,4 @@
-"""gunicorn settings for ClaimTracker: `gunicorn -c gunicorn.conf.py` (see docs/DEPLOYING.md).
+"""gunicorn settings for ClaimTracker: `gunicorn -c gunicorn.conf.py` (see README.md "Deploying").
 
 Every value can be changed from the environment, so one image serves any machine size."""
 

@@ -251,6 +251,13 @@ class ClaimAdmin(VersionedAdmin):
     inlines = [CitationInline, StatusChangeInline]
     actions = [_status_action(s) for s in Claim.Status.values]
 
+    def get_deleted_objects(self, objs, request):
+        # A claim's verdict timeline goes with it; nobody may delete timeline entries on
+        # their own, so that (missing) permission must not block deleting the claim.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StatusChange._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     def get_search_results(self, request, queryset, search_term):
         """PostgreSQL: the claims' full-text index (as the claim list's `q`) plus the claims
         of actors whose name or slug contains the term. The stock search, icontains over

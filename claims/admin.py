@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
-from .forms import StaleEditMixin, TextareaNewlinesMixin
+from .forms import ActorForm, SourceForm, StaleEditMixin, TextareaNewlinesMixin
 from .models import (
     NOTE_MAX_LENGTH,
     Actor,
@@ -120,18 +120,7 @@ class ActorAdmin(VersionedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
     list_select_related = ["parent"]
-    fields = [
-        "name",
-        "slug",
-        "short_name",
-        "aliases",
-        "kind",
-        "country",
-        "parent",
-        "wikidata_id",
-        "description",
-        "expected_version",
-    ]
+    fields = [*ActorForm.Meta.fields, "expected_version"]  # the site form's fields
 
 
 @admin.register(Source)
@@ -140,16 +129,7 @@ class SourceAdmin(VersionedAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
-    fields = [
-        "title",
-        "url",
-        "publisher",
-        "kind",
-        "published_on",
-        "archive_url",
-        "notes",
-        "expected_version",
-    ]
+    fields = [*SourceForm.Meta.fields, "expected_version"]
 
 
 class CitationAdminForm(TextareaNewlinesMixin, forms.ModelForm):

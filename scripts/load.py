@@ -362,7 +362,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for_server(port, timeout=30):
+def start_gunicorn(env, port, log_path):
+    """gunicorn with the project's gunicorn.conf.py, once it answers on `port`."""
+    server = subprocess.Popen(  # noqa: S603
+        [GUNICORN, "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "w"),  # noqa: SIM115 - lives as long as the server
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_server(port, log_path)
+    return server
+
+
+def wait_for_server(port, log_path, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -372,7 +385,7 @@ def wait_for_server(port, timeout=30):
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit("gunicorn did not come up; see var/load-gunicorn.log")
+    raise SystemExit(f"gunicorn did not come up; see {log_path}")
 
 
 def percentile(values, fraction):
@@ -562,15 +575,7 @@ def main():
                 cur.execute("SELECT id FROM claims_claim ORDER BY id")
                 claim_ids = [row[0] for row in cur.fetchall()]
         log(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads")
-        gunicorn_log = open(VAR / "load-gunicorn.log", "w")
-        server = subprocess.Popen(  # noqa: S603
-            [GUNICORN, "-c", "gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=gunicorn_log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_server(port)
+        server = start_gunicorn(env, port, VAR / "load-gunicorn.log")
 
         reads = [
             lambda: "/admin/claims/claim/",

@@ -21,7 +21,6 @@ import time
 from urllib.parse import urlencode
 
 from load import (
-    GUNICORN,
     PYTHON,
     RELIABILITY,
     ROOT,
@@ -34,7 +33,7 @@ from load import (
     log,
     record,
     run,
-    wait_for_server,
+    start_gunicorn,
 )
 
 SCANNERS = ROOT / ".venv-security" / "bin"
@@ -363,15 +362,7 @@ def main():
     server = None
     try:
         prepare(env, username, password)
-        server_log = open(OUT / "gunicorn.log", "w")
-        server = subprocess.Popen(  # noqa: S603
-            [GUNICORN, "-c", "gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_server(port)
+        server = start_gunicorn(env, port, OUT / "gunicorn.log")
         cookies = login(port, username, password)
         cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from claims import services
 from claims.filters import ClaimFilter
+from claims.forms import ActorForm
 from claims.models import Actor, Claim, Source
 from tests.factories import ActorFactory, CitationFactory, ClaimFactory, SourceFactory
 
@@ -209,17 +210,7 @@ ADMIN_FORMS = {
     ),
     "actor": (
         "/admin/claims/actor/add/",
-        [
-            "name",
-            "slug",
-            "short_name",
-            "aliases",
-            "kind",
-            "country",
-            "parent",
-            "wikidata_id",
-            "description",
-        ],
+        ActorForm.Meta.fields,
     ),
     "source": (
         "/admin/claims/source/add/",

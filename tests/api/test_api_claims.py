@@ -96,17 +96,19 @@ def test_cursor_pages_cover_every_claim_once(api_as, story, ordering):
     assert seen == _filter_ids({"ordering": ordering} if ordering else {})
 
 
-def test_a_garbled_cursor_is_404_not_500(api_as, story):
+def test_a_garbled_cursor_is_400_naming_the_parameter(api_as, story):
     cursor = base64.b64encode(b"p=not-a-date").decode()
     response = api_as("reader").get(f"/api/claims/?cursor={cursor}")
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert "cursor" in response.json()
 
 
-def test_a_cursor_from_another_ordering_is_404_not_500(api_as, story):
+def test_a_cursor_from_another_ordering_is_400_not_500(api_as, story):
     client = api_as("reader")
     next_url = client.get("/api/claims/?page_size=1").json()["next"]
     response = client.get(f"{next_url}&ordering=headline")
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert "before" in response.json()
 
 
 def _follow(client, url):

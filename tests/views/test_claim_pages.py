@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.urls import reverse
 
-from claims import views
+from claims import listing
 from tests.factories import ActorFactory, ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ LIST = reverse("claims:claim-list")
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "CLAIMS_PER_PAGE", 3)
+    monkeypatch.setattr(listing, "CLAIMS_PER_PAGE", 3)
 
 
 def make_claims(count, **kwargs):
@@ -37,26 +37,26 @@ def walk(client, url, link):
         assert response.status_code == 200
         browser = response.context["browser"]
         seen.extend(browser.claims)
-        if not browser.pager[link]:
+        if not getattr(browser.page, link):
             return seen, response
-        url = f"{LIST}?{browser.pager[link]}"
+        url = f"{LIST}?{getattr(browser.page, link)}"
     raise AssertionError("the links never ended")
 
 
 def test_older_links_reach_the_last_claim_listing_each_claim_once(analyst_client, small_pages):
     claims = make_claims(11)
-    seen, last = walk(analyst_client, LIST, "older")
+    seen, last = walk(analyst_client, LIST, "next_query")
     expected = sorted(claims, key=lambda c: (c.stated_on, c.pk), reverse=True)
     assert seen == expected
-    assert "after" in parse_qs(last.context["browser"].pager["newer"])
+    assert "after" in parse_qs(last.context["browser"].page.previous_query)
 
 
 def test_newer_links_come_back_to_the_newest_claim(analyst_client, small_pages):
     claims = make_claims(8)
     oldest_first = sorted(claims, key=lambda c: (c.stated_on, c.pk))
-    _, last = walk(analyst_client, LIST, "older")
-    url = f"{LIST}?{last.context['browser'].pager['newer']}"
-    seen, _ = walk(analyst_client, url, "newer")
+    _, last = walk(analyst_client, LIST, "next_query")
+    url = f"{LIST}?{last.context['browser'].page.previous_query}"
+    seen, _ = walk(analyst_client, url, "previous_query")
     # Back from the last page: every claim but those on it, in list order, page by page.
     assert sorted(seen, key=lambda c: (c.stated_on, c.pk)) == oldest_first[2:]
 
@@ -65,7 +65,7 @@ def test_cursor_links_keep_the_filter(analyst_client, small_pages):
     actor = ActorFactory(slug="kremlin")
     mine = make_claims(7, actor=actor)
     make_claims(4)  # another actor's
-    seen, _ = walk(analyst_client, LIST + "?actor=kremlin", "older")
+    seen, _ = walk(analyst_client, LIST + "?actor=kremlin", "next_query")
     assert sorted(c.pk for c in seen) == sorted(c.pk for c in mine)
 
 
@@ -98,14 +98,14 @@ def test_a_damaged_cursor_on_an_actor_page_is_a_400(analyst_client, claim):
 def test_numbered_pages_stop_at_the_offset_limit_in_other_orders(
     analyst_client, small_pages, monkeypatch
 ):
-    monkeypatch.setattr(views, "OFFSET_ROWS_LIMIT", 6)
+    monkeypatch.setattr(listing, "OFFSET_ROWS_LIMIT", 6)
     make_claims(10)
     response = analyst_client.get(LIST + "?ordering=headline&page=999")
     browser = response.context["browser"]
     assert response.status_code == 200
-    assert browser.pager["number"] == 2  # clamped: no OFFSET past the limit
-    assert browser.pager["older"] is None and browser.pager["limit_reached"]
-    assert b"Only the first 10,000 claims can be paged in this order" in response.content
+    assert browser.page.number == 2  # clamped: no OFFSET past the limit
+    assert browser.page.next_query is None and browser.page.limit_reached
+    assert b"Only the first 6 claims can be paged in this order" in response.content
 
 
 def test_unfiltered_list_shows_the_total(analyst_client):

@@ -194,7 +194,7 @@ class BadCursor(ValueError):
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _INTEGER = re.compile(r"-?\d{1,19}", re.ASCII)
-_ESCAPED = re.compile(r"[A-Za-z0-9%_~:+-]*", re.ASCII)
+_ESCAPED = re.compile(r"(?:[A-Za-z0-9_~:+-]|%[0-9A-Fa-f]{2})*", re.ASCII)
 _INTEGER_TYPES = {
     "AutoField",
     "BigAutoField",

@@ -421,3 +421,26 @@ def test_api_refuses_a_parent_loop(api_as, story):
     assert "parent" in response.json()
     kremlin.refresh_from_db()
     assert kremlin.parent is None
+
+
+def test_the_apis_older_cursor_links_keep_working(api_as, story):
+    troops = story["claims"]["troops"]
+    old_link = base64.b64encode(f"p={troops.stated_on}_{troops.pk + 1}".encode()).decode()
+    response = api_as("reader").get(f"/api/claims/?cursor={old_link}")
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [troops.pk]
+
+
+def test_api_list_links_carry_the_same_cursor_as_the_claim_list(api_as, story):
+    page = api_as("reader").get("/api/claims/?page_size=1&actor=nis").json()
+    drills = story["claims"]["drills"]
+    assert page["next"].endswith(f"?page_size=1&actor=nis&before={drills.stated_on}.{drills.pk}")
+
+
+def test_actors_page_by_name_following_next(api_as, story):
+    client, url, seen = api_as("reader"), "/api/actors/?page_size=2", []
+    while url:
+        page = client.get(url).json()
+        seen += [a["slug"] for a in page["results"]]
+        url = page["next"]
+    assert seen == ["dmitry-peskov", "nis", "kremlin"]  # by name: D, N, T

@@ -1,6 +1,6 @@
-"""Claim list pages at any depth (issue 6): "Older" / "Newer" links carry a cursor on
-(stated_on, id), so a deep page costs what the first costs; numbered pages stop at
-OFFSET_ROWS_LIMIT rows; a damaged cursor is a 400 with a message, never a 500."""
+"""The claim list's pages over HTTP: the wiring of claims.listing (tests/test_listing.py
+tests cursors and page boundaries). "Older" / "Newer" links carry a cursor, numbered pages
+stop at OFFSET_ROWS_LIMIT rows, a damaged cursor is a 400 with a message, never a 500."""
 
 import datetime
 from urllib.parse import parse_qs
@@ -30,7 +30,7 @@ def make_claims(count, **kwargs):
 
 
 def walk(client, url, link):
-    """Follow `link` ("older" or "newer") from `url` until it runs out: the claims seen."""
+    """Follow `link` ("next_query" or "previous_query") from `url` to its end: the claims seen."""
     seen = []
     for _ in range(50):
         response = client.get(url)
@@ -43,22 +43,14 @@ def walk(client, url, link):
     raise AssertionError("the links never ended")
 
 
-def test_older_links_reach_the_last_claim_listing_each_claim_once(analyst_client, small_pages):
-    claims = make_claims(11)
-    seen, last = walk(analyst_client, LIST, "next_query")
-    expected = sorted(claims, key=lambda c: (c.stated_on, c.pk), reverse=True)
-    assert seen == expected
-    assert "after" in parse_qs(last.context["browser"].page.previous_query)
-
-
-def test_newer_links_come_back_to_the_newest_claim(analyst_client, small_pages):
-    claims = make_claims(8)
-    oldest_first = sorted(claims, key=lambda c: (c.stated_on, c.pk))
-    _, last = walk(analyst_client, LIST, "next_query")
-    url = f"{LIST}?{last.context['browser'].page.previous_query}"
-    seen, _ = walk(analyst_client, url, "previous_query")
-    # Back from the last page: every claim but those on it, in list order, page by page.
-    assert sorted(seen, key=lambda c: (c.stated_on, c.pk)) == oldest_first[2:]
+def test_older_then_newer_links_come_back_to_the_same_page(analyst_client, small_pages):
+    make_claims(8)
+    first = analyst_client.get(LIST).context["browser"]
+    older = analyst_client.get(f"{LIST}?{first.page.next_query}").context["browser"]
+    back = analyst_client.get(f"{LIST}?{older.page.previous_query}")
+    assert back.status_code == 200
+    assert back.context["browser"].claims == first.claims
+    assert "after" in parse_qs(older.page.previous_query)
 
 
 def test_cursor_links_keep_the_filter(analyst_client, small_pages):
@@ -72,13 +64,8 @@ def test_cursor_links_keep_the_filter(analyst_client, small_pages):
 @pytest.mark.parametrize(
     "query",
     [
-        "before=garbage",
-        "before=2024-02-30.5",
-        "before=2024-01-01.0",
-        "before=2024-01-01.99999999999999999999",
         "before=2024-01-01.%EF%BC%91",
         "before=2024-01-01.1&after=2024-01-01.1",
-        "before=2024-01-01.1&before=2024-01-02.1",
         "after=",
         "before=2024-01-01.1&ordering=headline",
     ],

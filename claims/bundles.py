@@ -204,6 +204,10 @@ BUNDLE = {
     "sources": Field(lambda v: v, []),
     "claims": Field(lambda v: v, []),
 }
+# Keys that are the model's own fields under the same name: read and written as they are,
+# so a new plain field (a source's reliability, say) needs only its line in the spec.
+SOURCE_FIELDS = [name for name in SOURCE if name != "key"]
+CITATION_FIELDS = [name for name in CITATION if name != "source"]
 # Error messages use the bundle's names, not the model's.
 MODEL_TO_BUNDLE = {"wikidata_id": "wikidata", "__all__": "record"}
 
@@ -397,7 +401,7 @@ def load_bundle(data, *, by=None, reason="case bundle"):
     """Load one parsed bundle through the services, all or nothing (BundleError on any bad
     record, with nothing written). Records already in the database are kept as they are,
     so loading the same bundle twice changes nothing and writes no history."""
-    top, sections = parse_bundle(data)
+    _, sections = parse_bundle(data)
     report = LoadReport(created=defaultdict(int), kept=defaultdict(int))
     errors = []
     with transaction.atomic():
@@ -489,15 +493,7 @@ def _load_sources(parsed, by, reason, report, errors):
             sources[record["key"]] = existing[identity]
             report.kept["sources"] += 1
             continue
-        source = Source(
-            title=record["title"],
-            url=record["url"],
-            kind=record["kind"],
-            publisher=record["publisher"],
-            published_on=record["published_on"],
-            archive_url=record["archive_url"],
-            notes=record["notes"],
-        )
+        source = Source(**{name: record[name] for name in SOURCE_FIELDS})
 
         def save(source=source):
             source.full_clean()
@@ -542,10 +538,7 @@ def _load_claims(parsed, actors, sources, by, report, errors):
             citations = []
             for i, cited in enumerate(record["citations"]):
                 citation = Citation(
-                    source=sources[cited["source"]],
-                    role=cited["role"],
-                    quote=cited["quote"],
-                    note=cited["note"],
+                    source=sources[cited["source"]], **{n: cited[n] for n in CITATION_FIELDS}
                 )
                 try:
                     citation.full_clean(exclude=["claim"], validate_unique=False)
@@ -700,16 +693,10 @@ def _actor_record(actor):
 
 
 def _source_record(source, source_key):
-    return {
-        "key": source_key,
-        "title": source.title,
-        "url": source.url,
-        "kind": source.kind,
-        "publisher": source.publisher,
-        "published_on": source.published_on.isoformat() if source.published_on else None,
-        "archive_url": source.archive_url,
-        "notes": source.notes,
-    }
+    record = {"key": source_key, **{name: getattr(source, name) for name in SOURCE_FIELDS}}
+    if source.published_on:
+        record["published_on"] = source.published_on.isoformat()
+    return record
 
 
 def _claim_records(claims, source_keys):
@@ -722,9 +709,7 @@ def _claim_records(claims, source_keys):
             citations[citation.claim_id].append(
                 {
                     "source": source_keys[citation.source_id],
-                    "role": citation.role,
-                    "quote": citation.quote,
-                    "note": citation.note,
+                    **{name: getattr(citation, name) for name in CITATION_FIELDS},
                 }
             )
         changes = StatusChange.objects.filter(claim_id__in=ids).select_related("changed_by")

@@ -12,6 +12,7 @@ error naming the record, so nothing in a file is ignored silently. A new optiona
 source's reliability, a citation's credibility, a verdict's confidence, a top-level list of
 propositions) is one more line in its spec, read in `_load_*` and written in `_*_record`."""
 
+import copy
 import datetime
 import json
 import re
@@ -222,17 +223,18 @@ def parse_record(raw, spec, where, errors, *, path=""):
     `where` names the record in messages (`claims[3] "kremlin-fake-news"`), `path` a nested
     record inside it (`citations[1].`)."""
     if not isinstance(raw, dict):
-        errors.append(f"{where}: {path.rstrip('.') or 'the top level'} is not an object ({{...}})")
+        what = f"{path.rstrip('.')} is" if path else "is"
+        errors.append(f"{where}: {what} not an object ({{...}})")
         return None
     values = {}
-    for name in raw.keys() - spec.keys():
-        errors.append(f"{where}: unknown key {path}{name!r} (known: {', '.join(spec)})")
+    for name in sorted(raw.keys() - spec.keys()):
+        errors.append(f"{where}: unknown key '{path}{name}' (known: {', '.join(spec)})")
     for name, field in spec.items():
         if name not in raw:
             if field.default is REQUIRED:
                 errors.append(f"{where}: {path}{name} is missing")
             else:
-                values[name] = field.default
+                values[name] = copy.copy(field.default)  # never one list shared by records
             continue
         try:
             if getattr(field.check, "nested", False):

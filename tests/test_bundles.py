@@ -324,7 +324,7 @@ BAD_BUNDLES = {
     ),
     "unknown citation key": (
         _set([*CLAIM, "citations", 0, "page"], 3),
-        "unknown key citations[0].'page'",
+        "unknown key 'citations[0].page'",
     ),
     "missing source": (
         _set([*CLAIM, "citations", 0, "source"], "tas"),
@@ -354,7 +354,7 @@ BAD_BUNDLES = {
         _set([*CLAIM, "timeline", 1, "by"], "nobody"),
         'timeline[1].by "nobody" is not a user in this database',
     ),
-    "claim not an object": (_set(["claims", 0], "claim"), "claims[0]: the top level is not"),
+    "claim not an object": (_set(["claims", 0], "claim"), "claims[0]: is not an object"),
 }
 
 
@@ -371,7 +371,7 @@ def test_a_bad_bundle_names_the_record_and_writes_nothing(tmp_path, case):
 BAD_FILES = {
     "not JSON": (b'{"format_version": 1,', "not valid JSON: Expecting"),
     "not UTF-8": (b'{"title": "\xff"}', "not UTF-8"),
-    "a list": (b"[]", "bundle: the top level is not an object"),
+    "a list": (b"[]", "bundle: is not an object"),
     "a key twice": (b'{"format_version": 1, "format_version": 1}', "appears twice"),
 }
 

@@ -3,7 +3,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import OperationalError, connections, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
@@ -405,6 +405,9 @@ class Claim(VersionedModel):
     text = models.TextField(
         "claim",
         max_length=CLAIM_TEXT_MAX_LENGTH,
+        # A TextField's max_length only sizes the form's box; the validator makes the model
+        # itself refuse longer text (the import validates rows with the model's validators).
+        validators=[MaxLengthValidator(CLAIM_TEXT_MAX_LENGTH)],
         help_text="What the actor said, as closely as known.",
     )
     stated_on = models.DateField("date stated")
@@ -448,11 +451,16 @@ class Claim(VersionedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
+                condition=Q(status__in=ClaimStatus.values),
+                name="claim_status_valid",
+                violation_error_message=(
+                    f"Unknown status: use one of {', '.join(ClaimStatus.values)}."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status="unverified") | ~Q(status_rationale=""),
                 name="claim_verdict_has_rationale",
+                violation_error_message="A confirmed or denied status needs a rationale.",
             ),
             models.CheckConstraint(condition=~Q(headline=""), name="claim_headline_not_empty"),
             models.CheckConstraint(
@@ -463,6 +471,9 @@ class Claim(VersionedModel):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("text"), CLAIM_TEXT_MAX_LENGTH),
                 name="claim_text_max_length",
+                violation_error_message=(
+                    f"The text is longer than {CLAIM_TEXT_MAX_LENGTH:,} characters."
+                ),
             ),
         ]
 

@@ -1,0 +1,35 @@
+"""Hostile requests an outside security test sent, each once: a status code, never a 500."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from claims.models import Actor, Claim, StatusChange
+from tests.factories import ActorFactory, ClaimFactory
+
+DEEP_BODIES = {"lists": "[" * 100_000, "objects": '{"a":' * 5_000}
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+@pytest.mark.parametrize("target", ["actors", "claims", "status"])
+def test_a_deeply_nested_json_body_is_a_json_400(analyst_client, body, target):
+    claim = ClaimFactory()
+    url = {
+        "actors": "/api/actors/",
+        "claims": "/api/claims/",
+        "status": f"/api/claims/{claim.pk}/status/",
+    }[target]
+    response = analyst_client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested deeper than 100" in response.json()["detail"]
+    assert (Actor.objects.count(), Claim.objects.count(), StatusChange.objects.count()) == (1, 1, 0)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(analyst_client):
+    body = {"name": "[" * 100 + "{" * 99, "slug": "brackets", "kind": "person"}
+    response = analyst_client.post(
+        "/api/actors/", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert Actor.objects.get().name == body["name"]

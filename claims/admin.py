@@ -3,10 +3,11 @@ from functools import cached_property
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import BadRequest, EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -65,6 +66,17 @@ class ListQueryGuardMixin:
         except (ValueError, OverflowError, DataError) as error:
             raise BadRequest(f"These list filters can't be applied: {error}") from error
         return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The URL takes any text as ids and the history lookup raised ValueError on one that
+        # isn't a number (/history/abc/): a 500. No such version: a 404.
+        if not all(_is_database_id(value) for value in (object_id, version_id)):
+            raise Http404("No such version.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _is_database_id(value):
+    return str(value).isascii() and str(value).isdigit() and int(value) < 2**63
 
 
 class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
@@ -185,7 +197,12 @@ class LargeTablePaginator(Paginator):
         queryset = self.object_list
         if not queryset.query.where:
             return estimated_row_count(queryset.model, queryset.db)
-        return approximate_count(queryset)
+        try:
+            return approximate_count(queryset)
+        except EmptyResultSet:
+            # A filter no row can match (an id beyond the column's range): no SQL to
+            # explain, and the list is empty, as the page's own query finds.
+            return 0
 
 
 class CountryListFilter(admin.SimpleListFilter):

@@ -33,3 +33,23 @@ def test_brackets_inside_strings_do_not_count_as_nesting(analyst_client):
     )
     assert response.status_code == 201
     assert Actor.objects.get().name == body["name"]
+
+
+@pytest.mark.parametrize("model", ["claim", "citation", "statuschange"])
+@pytest.mark.parametrize("lookup", ["actor__id__exact", "claim__id__exact", "id__exact"])
+def test_an_admin_list_filtered_by_an_id_out_of_range_is_refused_or_empty(
+    admin_client, model, lookup
+):
+    ClaimFactory()
+    response = admin_client.get(f"/admin/claims/{model}/?{lookup}=99999999999999999999")
+    assert response.status_code in (200, 302, 400)
+    if response.status_code == 200:
+        assert response.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "99999999999999999999"])
+def test_an_admin_history_page_with_a_bad_version_id_is_a_404(admin_client, version):
+    claim = ClaimFactory()
+    response = admin_client.get(f"/admin/claims/claim/{claim.pk}/history/{version}/")
+    assert response.status_code == 404
+    assert Claim.objects.filter(pk=claim.pk).exists()

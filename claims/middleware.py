@@ -50,6 +50,26 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+class TrustedProxyMiddleware:
+    """Forwarded headers count only when a trusted proxy (DJANGO_TRUSTED_PROXIES) sent the
+    request: from anyone else X-Forwarded-For and X-Forwarded-Proto are dropped, so a client
+    reaching the app port directly can neither pose as HTTPS nor choose the address the
+    login throttle sees. (claims.security.client_ip reads X-Forwarded-For behind a proxy.)"""
+
+    FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .security import is_trusted_proxy
+
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            for header in self.FORWARDED:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+
 class RejectUnservableQueryMiddleware:
     """In the admin, query strings the database can't serve are refused with a 400 naming
     the parameter, before any admin view runs:

@@ -329,7 +329,7 @@ def django_env(db, port, static_root):
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_BEHIND_PROXY="true",  # the load client plays the TLS-terminating proxy
+        DJANGO_TRUSTED_PROXIES="127.0.0.1,::1",  # the load client plays the TLS proxy
         DJANGO_STATIC_ROOT=str(static_root),
         DJANGO_LOG_LEVEL="WARNING",
         DATABASE_URL=db.url(),

@@ -1,5 +1,6 @@
 """Hostile requests an outside security test sent, each once: a status code, never a 500."""
 
+import ipaddress
 import json
 
 import pytest
@@ -53,3 +54,12 @@ def test_an_admin_history_page_with_a_bad_version_id_is_a_404(admin_client, vers
     response = admin_client.get(f"/admin/claims/claim/{claim.pk}/history/{version}/")
     assert response.status_code == 404
     assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+@pytest.mark.parametrize(("peer", "expected"), [("10.1.2.3", 200), ("203.0.113.7", 301)])
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(client, settings, peer, expected):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/admin/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == expected

@@ -577,3 +577,28 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header, so a client
+    that retries (it got a timeout or a 503 and can't tell whether the write was saved) gets
+    that answer again instead of writing twice. Saved in the write's own transaction: there
+    is never a key without its write, nor a write without its key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expires_idx")]
+
+    def __str__(self):
+        return f"{self.key} ({self.status_code})"

@@ -1,12 +1,15 @@
 """Hostile requests an outside security test sent, each once: a status code, never a 500."""
 
+import datetime
 import ipaddress
 import json
 
 import pytest
-from django.urls import reverse
+from django.db import connection, connections
+from django.utils import timezone
 
-from claims.models import Actor, Claim, StatusChange
+from claims.api.idempotency import IdempotentWritesMixin
+from claims.models import Actor, Claim, IdempotencyKey, StatusChange
 from tests.factories import ActorFactory, ClaimFactory
 
 DEEP_BODIES = {"lists": "[" * 100_000, "objects": '{"a":' * 5_000}
@@ -63,3 +66,133 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(client, settings, pe
     settings.SECURE_SSL_REDIRECT = True
     response = client.get("/admin/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
     assert response.status_code == expected
+
+
+def _post_claim(client, actor, key, headline="Troops seen"):
+    body = {"actor_slug": actor.slug, "headline": headline, "text": "T.", "stated_on": "2024-11-04"}
+    return client.post(
+        "/api/claims/",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_retried_write_with_the_same_idempotency_key_answers_the_first_and_writes_once(
+    analyst_client,
+):
+    actor = ActorFactory(slug="nis")
+    first = _post_claim(analyst_client, actor, "key-1")
+    again = _post_claim(analyst_client, actor, "key-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again["Idempotency-Replayed"] == "true"
+    assert Claim.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_422(analyst_client):
+    actor = ActorFactory(slug="nis")
+    _post_claim(analyst_client, actor, "key-1")
+    response = _post_claim(analyst_client, actor, "key-1", headline="Something else")
+    assert response.status_code == 422
+    assert list(Claim.objects.values_list("headline", flat=True)) == ["Troops seen"]
+
+
+def test_another_user_may_use_the_same_idempotency_key(analyst_client, client, admin):
+    actor = ActorFactory(slug="nis")
+    _post_claim(analyst_client, actor, "key-1")
+    client.force_login(admin)
+    assert _post_claim(client, actor, "key-1").status_code == 201
+    assert Claim.objects.count() == 2
+
+
+def test_an_expired_idempotency_key_is_a_new_request(analyst_client):
+    actor = ActorFactory(slug="nis")
+    _post_claim(analyst_client, actor, "key-1")
+    IdempotencyKey.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert _post_claim(analyst_client, actor, "key-1").status_code == 201
+    assert (Claim.objects.count(), IdempotencyKey.objects.count()) == (2, 1)
+
+
+def test_the_status_action_takes_an_idempotency_key(analyst_client):
+    claim = ClaimFactory()
+    body = json.dumps({"status": "confirmed", "rationale": "Seen."})
+    for _ in range(2):
+        response = analyst_client.post(
+            f"/api/claims/{claim.pk}/status/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="verdict-1",
+        )
+        assert response.status_code == 200
+    assert StatusChange.objects.filter(claim=claim).count() == 1
+
+
+def test_a_write_that_fails_keeps_no_idempotency_key(analyst_client, monkeypatch):
+    actor = ActorFactory(slug="nis")
+
+    def crash(self, response):
+        raise RuntimeError("the process died after the write")
+
+    monkeypatch.setattr(IdempotentWritesMixin, "_save_answer", crash)
+    with pytest.raises(RuntimeError):
+        _post_claim(analyst_client, actor, "key-1")
+    assert (Claim.objects.count(), IdempotencyKey.objects.count()) == (0, 0)
+
+
+@pytest.fixture
+def claims_table_locked(on_postgres, db):
+    """The claims table locked by another connection and a 300 ms statement timeout on the
+    test's own: every query reading claims is cancelled by PostgreSQL, for real. (No rows
+    are added first: the test's open transaction would hold a lock the LOCK waits for.)"""
+    if not on_postgres:
+        pytest.skip("statement_timeout is PostgreSQL's")
+    other = connections.create_connection("default")
+    other.settings_dict = {**connection.settings_dict}
+    with other.cursor() as cursor:
+        other.set_autocommit(False)
+        cursor.execute("LOCK TABLE claims_claim IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as ours:
+            ours.execute("SET statement_timeout = 300")
+        try:
+            yield
+        finally:
+            other.rollback()
+            other.close()
+
+
+@pytest.mark.parametrize("url", ["/claims.csv", "/claims.json", "/claims.jsonld"])
+def test_an_export_whose_query_fails_answers_a_status_not_a_cut_download(
+    reader_client, claims_table_locked, url
+):
+    reader_client.raise_request_exception = False
+    response = reader_client.get(url)
+    assert response.status_code == 503
+    assert not response.streaming and "took too long" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type"),
+    [("/claims/?status=denied", "text/html"), ("/api/claims/?status=denied", "application/json")],
+)
+def test_a_statement_timeout_is_its_own_503_without_retry_after(
+    reader_client, claims_table_locked, caplog, url, content_type
+):
+    reader_client.raise_request_exception = False
+    response = reader_client.get(url)
+    assert response.status_code == 503 and "Retry-After" not in response
+    assert content_type in response["Content-Type"]
+    assert "took too long" in response.content.decode() and "status=denied" in caplog.text
+
+
+def test_the_503_for_a_write_says_it_may_have_been_saved(analyst_client, monkeypatch):
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("claims.services.create_claim", down)
+    analyst_client.raise_request_exception = False
+    response = _post_claim(analyst_client, ActorFactory(slug="nis"), "key-1")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "may or may not have been saved" in response.json()["detail"]
+    assert "Idempotency-Key" in response.json()["detail"]

@@ -16,7 +16,10 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 QUERY_CANCELED = "57014"  # PostgreSQL's code for a statement cancelled by statement_timeout
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-TIMEOUT_MESSAGE = "This query took too long: narrow the filter (fewer actors, a shorter date range, a more specific search)."
+TIMEOUT_MESSAGE = (
+    "This query took too long: narrow the filter "
+    "(fewer actors, a shorter date range, a more specific search)."
+)
 
 
 def is_statement_timeout(exception):

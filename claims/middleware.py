@@ -183,6 +183,14 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     return defaults.bad_request(request, exception, template_name)
 
 
+def not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    """handler404: an /api/ address no route matches (/api/claims/1.5/) answers JSON like
+    the API's own 404s, not the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception, template_name)
+
+
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     """handler500: database errors outside a view (e.g. saving the session in middleware)
     reach Django's 500 handler instead of process_exception; they get the 503 page too."""

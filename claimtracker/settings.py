@@ -284,6 +284,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error answers, the Idempotency-Key header, `version` required on updates (see the hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.truthful_schema",
+    ],
 }
 
 LOGGING = {

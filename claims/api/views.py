@@ -50,7 +50,22 @@ class ClaimFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
-class Pagination(CursorPagination):
+class StrictPageSizeMixin:
+    """?page_size= is a whole number from 1 to max_page_size, or a 400 naming it (DRF's own
+    silently falls back to the default on junk, which the schema doesn't say)."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (
+            raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size
+        ):
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
+
+
+class Pagination(StrictPageSizeMixin, CursorPagination):
     """Cursor pagination: page 20,000 costs what page 1 costs (an index range scan, no OFFSET).
 
     The first ordering field is the cursor position, so it must be unique (DRF skips ties with
@@ -76,7 +91,7 @@ class SourcePagination(Pagination):
     ordering = ("-id",)
 
 
-class OffsetPagination(PageNumberPagination):
+class OffsetPagination(StrictPageSizeMixin, PageNumberPagination):
     page_size = Pagination.page_size
     page_size_query_param = Pagination.page_size_query_param
     max_page_size = Pagination.max_page_size

@@ -3,6 +3,8 @@ from functools import cached_property
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import BadRequest, EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection
@@ -353,3 +355,39 @@ class StatusChangeAdmin(ListQueryGuardMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, without a way up: only a superuser may make (or edit) a
+    superuser, and others may grant only the groups and permissions they hold themselves,
+    to others or to their own account."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("is_superuser")
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        editor = request.user
+        if not editor.is_superuser:
+            if db_field.name == "groups":
+                kwargs["queryset"] = editor.groups.all()
+            elif db_field.name == "user_permissions":
+                held = Permission.objects.filter(Q(user=editor) | Q(group__user=editor)).distinct()
+                kwargs["queryset"] = held.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

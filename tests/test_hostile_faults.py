@@ -5,12 +5,13 @@ import ipaddress
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection, connections
 from django.utils import timezone
 
 from claims.api.idempotency import IdempotentWritesMixin
 from claims.models import Actor, Claim, IdempotencyKey, StatusChange
-from tests.factories import ActorFactory, ClaimFactory
+from tests.factories import ActorFactory, ClaimFactory, UserFactory
 
 DEEP_BODIES = {"lists": "[" * 100_000, "objects": '{"a":' * 5_000}
 
@@ -196,3 +197,57 @@ def test_the_503_for_a_write_says_it_may_have_been_saved(analyst_client, monkeyp
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert "may or may not have been saved" in response.json()["detail"]
     assert "Idempotency-Key" in response.json()["detail"]
+
+
+@pytest.fixture
+def user_manager(db, client):
+    """A staff member who may manage user accounts but is no superuser."""
+    manager = UserFactory(username="manager", role="reader")
+    manager.is_staff = True
+    manager.save()
+    manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    client.force_login(manager)
+    return manager
+
+
+def _user_form(user, **changes):
+    data = {
+        "username": user.username,
+        "is_active": "on",
+        "is_staff": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "groups": [g.pk for g in user.groups.all()],
+        "user_permissions": [p.pk for p in user.user_permissions.all()],
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_non_superuser_cannot_make_their_own_account_superuser(client, user_manager):
+    response = client.post(
+        f"/admin/auth/user/{user_manager.pk}/change/", _user_form(user_manager, is_superuser="on")
+    )
+    user_manager.refresh_from_db()
+    assert response.status_code == 302  # saved, without the field it may not change
+    assert response["Location"] == "/admin/auth/user/"
+    assert not user_manager.is_superuser
+
+
+def test_a_non_superuser_cannot_grant_a_permission_they_lack(client, user_manager):
+    delete_claim = Permission.objects.get(codename="delete_claim")
+    form = _user_form(user_manager)
+    form["user_permissions"] = [*form["user_permissions"], delete_claim.pk]
+    response = client.post(f"/admin/auth/user/{user_manager.pk}/change/", form)
+    assert response.status_code == 200  # the form refuses the choice
+    assert not user_manager.user_permissions.filter(pk=delete_claim.pk).exists()
+
+
+def test_a_non_superuser_cannot_edit_a_superuser(client, user_manager):
+    boss = UserFactory(username="boss", is_superuser=True, is_staff=True)
+    response = client.post(f"/admin/auth/user/{boss.pk}/change/", _user_form(boss, is_staff=""))
+    boss.refresh_from_db()
+    assert response.status_code == 403
+    assert boss.is_staff

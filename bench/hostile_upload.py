@@ -59,12 +59,9 @@ def main():
     for name, data in files():
         upload = SimpleUploadedFile("hostile.csv", data, content_type="text/csv")
         before = rss_mb()
-        tracemalloc.start()
-        started = time.perf_counter()
-        response = client.post("/claims/import/", {"file": upload, "dry_run": "on"})
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1] / MB
-        tracemalloc.stop()
+        response, seconds, peak = measured(
+            client.post, "/claims/import/", {"file": upload, "dry_run": "on"}
+        )
         print(
             f"{name:28} {len(data) / MB:5.1f} MB -> {response.status_code} in {seconds:5.2f} s, "
             f"peak Python memory {peak:5.1f} MB, RSS +{rss_mb() - before:5.1f} MB"
@@ -74,17 +71,25 @@ def main():
         with tempfile.TemporaryFile() as spooled:
             spooled.write(data)
             spooled.seek(0)
-            tracemalloc.start()
-            started = time.perf_counter()
-            report = import_claims(spooled, dry_run=True, max_rows=IMPORT_PAGE_MAX_ROWS)
-            seconds = time.perf_counter() - started
-            peak = tracemalloc.get_traced_memory()[1] / MB
-            tracemalloc.stop()
+            report, seconds, peak = measured(
+                import_claims, spooled, dry_run=True, max_rows=IMPORT_PAGE_MAX_ROWS
+            )
         print(
             f"{'':28} import alone: {len(report.errors)} errors in {seconds:5.2f} s, "
             f"peak Python memory {peak:5.1f} MB"
         )
         del data, upload, response
+
+
+def measured(function, *args, **kwargs):
+    """(result, seconds, peak Python memory in MB) of one call."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / MB
+    tracemalloc.stop()
+    return result, seconds, peak
 
 
 if __name__ == "__main__":

@@ -108,7 +108,9 @@ class SharedPostgres:
 class PrivatePostgres(SharedPostgres):
     """A throwaway cluster under var/ on its own port: restarting it disturbs no one."""
 
-    port = 25432  # below the ephemeral range (32768+), so no client connection holds it
+    # Below the ephemeral range (32768+), so no client connection holds it; LOAD_PG_PORT
+    # gives each checkout sharing a machine its own.
+    port = int(os.environ.get("LOAD_PG_PORT", "25432"))
 
     def __init__(self, dbname):
         super().__init__(dbname)

@@ -251,3 +251,11 @@ def test_a_non_superuser_cannot_edit_a_superuser(client, user_manager):
     boss.refresh_from_db()
     assert response.status_code == 403
     assert boss.is_staff
+
+
+def test_a_retried_multipart_write_with_the_same_key_writes_once(analyst_client):
+    body = {"name": "National Intelligence Service", "slug": "nis", "kind": "agency"}
+    for _ in range(2):
+        response = analyst_client.post("/api/actors/", body, HTTP_IDEMPOTENCY_KEY="actor-1")
+        assert response.status_code == 201
+    assert Actor.objects.count() == 1

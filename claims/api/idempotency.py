@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -58,7 +59,12 @@ def _request_hash(request):
     digest = hashlib.sha256()
     for part in (request.method, request.get_full_path()):
         digest.update(part.encode() + b"\0")
-    digest.update(request._request.body)
+    try:
+        digest.update(request._request.body)
+    except RawPostDataException:
+        # A multipart body was already read as a stream (the CSRF check reads the form):
+        # its parsed fields stand for it.
+        digest.update(json.dumps(request.data, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 

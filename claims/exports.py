@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from . import jsonld
 from .filters import ClaimFilter
-from .models import Citation, Claim
+from .models import Citation, Claim, status_field
 from .permissions import read_access_required
 
 COLUMNS = [
@@ -73,6 +73,9 @@ def export_records(queryset):
 
     Plain tuples (values_list) and one citation query per chunk: a million rows stream in
     constant memory, without building a model instance per row."""
+    # As of a date, the status and rationale of that date (values_list reads columns, not
+    # the instances that as_of() corrects).
+    as_of = status_field(queryset) != "status"
     rows = queryset.values_list(
         "pk",
         "headline",
@@ -80,8 +83,8 @@ def export_records(queryset):
         "actor__slug",
         "actor__name",
         "stated_on",
-        "status",
-        "status_rationale",
+        "as_of_status" if as_of else "status",
+        "as_of_rationale" if as_of else "status_rationale",
     )
     for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
         urls = _source_urls([row[0] for row in chunk])

@@ -6,8 +6,17 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from django.utils import timezone
 
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+from .models import (
+    EARLIEST_STATED_ON,
+    Actor,
+    ActorKind,
+    Citation,
+    Claim,
+    ClaimStatus,
+    status_field,
+)
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
@@ -88,12 +97,42 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class AsOfDateField(forms.DateField):
+    """A past date from 1900 on: the record can't be shown as it will stand tomorrow."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value < EARLIEST_STATED_ON:
+            raise forms.ValidationError(
+                f"Use a date on or after {EARLIEST_STATED_ON.isoformat()}.", code="too_early"
+            )
+        if value > timezone.localdate():
+            raise forms.ValidationError(
+                "The record can't be shown as of a future date.", code="future"
+            )
+
+
+class AsOfFilter(django_filters.DateFilter):
+    field_class = AsOfDateField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.as_of(value)
+
+
 class ClaimOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         # Always end on the primary key, so pages are stable whatever the sort; no choice
         # means the model's default order (claims.listing pages it by cursor).
         qs = super().filter(qs, value)
         ordering = list(qs.query.order_by) or list(qs.model._meta.ordering)
+        if status_field(qs) != "status":
+            # As of a date, "by status" means by the status of that date.
+            ordering = [
+                o.replace("status", status_field(qs)) if o.lstrip("-") == "status" else o
+                for o in ordering
+            ]
         if not any(o.lstrip("-") in ("pk", "id") for o in ordering):
             last = ordering[-1]
             ordering.append("pk" if isinstance(last, str) and not last.startswith("-") else "-pk")
@@ -101,6 +140,12 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
 
 
 class ClaimFilter(django_filters.FilterSet):
+    # First: the filters after it (the status above all) then see the record of that date.
+    as_of = AsOfFilter(
+        label="Record as of",
+        widget=DATE_INPUT,
+        help_text="Show each claim's verdict as it stood on this date.",
+    )
     actor = ActorSlugsFilter(
         field_name="actor",
         to_field_name="slug",
@@ -111,6 +156,7 @@ class ClaimFilter(django_filters.FilterSet):
         help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",
     )
     status = django_filters.MultipleChoiceFilter(
+        method="filter_status",
         choices=ClaimStatus.choices,
         widget=forms.CheckboxSelectMultiple,
         distinct=False,
@@ -154,9 +200,12 @@ class ClaimFilter(django_filters.FilterSet):
         """The rows every filter but `names` keeps (for facet counts); needs is_valid()."""
         queryset = self.queryset.all()
         for name, value in self.form.cleaned_data.items():
-            if name not in names:
+            if name not in names or name == "as_of":
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(**{f"{status_field(queryset)}__in": value})
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(

@@ -32,7 +32,7 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 
 from .filters import ClaimFilter
-from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Claim, run_within
+from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Claim, run_within, status_field
 
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
@@ -423,8 +423,9 @@ def _count_label(n):
 def _budgeted_group_by_status(queryset):
     """{status: count} in one GROUP BY within the facet time budget, None when over it: for a
     text search, where capped counts per status would run the full-text match three times."""
-    grouped = queryset.order_by().values("status").annotate(n=Count("pk"))
-    grouped = grouped.values_list("status", "n")
+    field = status_field(queryset)
+    grouped = queryset.order_by().values(field).annotate(n=Count("pk"))
+    grouped = grouped.values_list(field, "n")
     sql, params = grouped.query.get_compiler(queryset.db).as_sql()
     rows = run_within(queryset.db, sql, params, FACET_TIMEOUT_MS)
     return None if rows is None else dict(rows)
@@ -599,7 +600,8 @@ class ClaimBrowser:
         statuses = dict(Claim.Status.choices)
         active = []
         for name, values in self.query.lists():
-            if name in PAGE_PARAMS or name not in form.fields:
+            # The as-of date has its own banner, with its own "show today's" link.
+            if name in PAGE_PARAMS or name not in form.fields or name == "as_of":
                 continue
             for value in values:
                 if not value.strip():
@@ -613,6 +615,11 @@ class ClaimBrowser:
                     }
                 )
         return active
+
+    @property
+    def as_of(self):
+        """The date the list shows the record as of, or None (today's record)."""
+        return self.filterset.form.cleaned_data.get("as_of") if self.is_valid else None
 
     @property
     def actor_fixed(self):

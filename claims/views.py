@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, ProtectedError, Q
+from django.db.models import OuterRef, Prefetch, ProtectedError, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,8 @@ from .forms import (
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, ClaimBrowser
-from .models import Actor, Citation, Claim, Source
+from .filters import ClaimFilter
+from .models import Actor, Citation, Claim, Source, as_of_end, verdict_as_of
 from .permissions import AccessMixin, permission_required
 
 logger = logging.getLogger(__name__)
@@ -42,33 +43,55 @@ class ClaimListView(AccessMixin, TemplateView):
         return self.render_to_response(context, status=browser.status_code)
 
 
-def _claim_detail_context(claim, status_form):
+def _claim_detail_context(claim, status_form, as_of=None):
     citations = list(claim.citations.all())  # prefetched by _get_claim
+    timeline = list(claim.status_changes.select_related("changed_by"))
+    if as_of is not None:
+        # Entries dated after the as-of day stay visible, marked: the reader sees what was
+        # known then and that more came later.
+        end = as_of_end(as_of)
+        for change in timeline:
+            change.after_as_of = change.changed_at >= end
     return {
         "claim": claim,
         "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
-        "timeline": claim.status_changes.select_related("changed_by"),
+        "timeline": timeline,
         "status_form": status_form,
     }
 
 
-def _get_claim(pk):
+def _get_claim(pk, as_of=None):
     claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
         Prefetch("citations", queryset=Citation.objects.select_related("source"))
     )
+    if as_of is not None:
+        claims = claims.as_of(as_of)  # a claim stated after that day is not found
     claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
     return get_object_or_404(claims, pk=pk)
 
 
-class ClaimDetailView(AccessMixin, TemplateView):
+class AsOfMixin:
+    """?as_of= on a detail page: a bad date answers 400 naming the field, as the list does."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.as_of_filter = ClaimFilter({"as_of": request.GET.get("as_of", "")})
+        if not self.as_of_filter.is_valid():
+            context = {"as_of_errors": self.as_of_filter.errors.get("as_of", [])}
+            return render(request, "claims/as_of_invalid.html", context, status=400)
+        self.as_of = self.as_of_filter.form.cleaned_data.get("as_of")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ClaimDetailView(AccessMixin, AsOfMixin, TemplateView):
     model = Claim
     template_name = "claims/claim_detail.html"
 
     def get_context_data(self, **kwargs):
-        claim = _get_claim(self.kwargs["pk"])
+        claim = _get_claim(self.kwargs["pk"], self.as_of)
         form = StatusForm(initial={"status": claim.status})
-        return super().get_context_data(**kwargs, **_claim_detail_context(claim, form))
+        context = _claim_detail_context(claim, form, self.as_of)
+        return super().get_context_data(**kwargs, **context)
 
 
 @require_POST
@@ -360,12 +383,10 @@ class ActorDetailView(AccessMixin, DetailView):
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
-        counts = dict(
-            self.object.claims.order_by()
-            .values("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
+        # The track record counts as the list does: as of the list's date, if it has one.
+        as_of = browser.as_of
+        claims = Claim.objects.by_actor(self.object)
+        counts = (claims.as_of(as_of) if as_of else claims).status_groups()
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
@@ -431,7 +452,7 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
         return sources
 
 
-class SourceDetailView(AccessMixin, DetailView):
+class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
     model = Source
     template_name = "claims/source_detail.html"
 
@@ -439,9 +460,17 @@ class SourceDetailView(AccessMixin, DetailView):
         citations = self.object.citations.select_related("claim__actor").order_by(
             "-claim__stated_on", "-claim_id", "role", "pk"
         )
+        if self.as_of is not None:
+            # The claims stated by then, each with its verdict of that day.
+            verdict = verdict_as_of(self.as_of, claim=OuterRef("claim_id"))
+            citations = citations.filter(claim__stated_on__lte=self.as_of).annotate(**verdict)
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))
-        return super().get_context_data(**kwargs, page_obj=page_obj)
+        if self.as_of is not None:
+            for citation in page_obj.object_list:
+                citation.claim.status = citation.as_of_status
+        query = f"as_of={self.as_of.isoformat()}" if self.as_of else ""
+        return super().get_context_data(**kwargs, page_obj=page_obj, query=query)
 
 
 class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):

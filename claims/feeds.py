@@ -31,7 +31,9 @@ class StatusChangeFeed(Feed):
         return filterset
 
     def link(self, filterset):
-        return reverse("claims:claim-list")
+        # The feed's page: the same verdicts on /changes/, filtered the same way.
+        query = self.request.GET.urlencode()
+        return reverse("claims:changes") + (f"?{query}" if query else "")
 
     def items(self, filterset):
         changes = StatusChange.objects.select_related("claim__actor").order_by("-changed_at", "-pk")

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Prefetch, ProtectedError, Q
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
@@ -23,10 +23,12 @@ from .forms import (
     StatusForm,
     parse_id,
 )
-from .listing import CLAIMS_PER_PAGE, ClaimBrowser
+from .changes import Changes
+from .changes import csv_lines as changes_csv_lines
+from .listing import CLAIMS_PER_PAGE, BadCursor, ClaimBrowser
 from .filters import ClaimFilter
 from .models import Actor, Citation, Claim, Source, as_of_end, verdict_as_of
-from .permissions import AccessMixin, permission_required
+from .permissions import AccessMixin, permission_required, read_access_required
 
 logger = logging.getLogger(__name__)
 
@@ -500,3 +502,32 @@ class SourceDeleteView(RecordDeleteView):
 
     def get_success_url(self):
         return reverse("claims:source-list")
+
+
+@read_access_required
+@require_safe
+def changes(request):
+    """Every verdict between two dates, newest first, grouped by day, with counts."""
+    found = Changes(request.GET, request=request)
+    context = {"changes": found, "cursor_error": False}
+    if found.is_valid:
+        try:
+            found.paginate()
+        except BadCursor:
+            context["cursor_error"] = True
+        else:
+            context["counts"] = found.counts
+    status = 200 if found.is_valid and not context["cursor_error"] else 400
+    return render(request, "claims/changes.html", context, status=status)
+
+
+@read_access_required
+@require_safe
+def changes_csv(request):
+    found = Changes(request.GET, request=request)
+    if not found.is_valid:
+        return JsonResponse({"errors": found.errors}, status=400)
+    lines = exports.started(changes_csv_lines(found.rows(found.queryset)))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="changes.csv"'
+    return response

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims import services
-from claims.models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
+from claims.models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source, StatusChange
 
 
 def as_api_error(error):
@@ -278,3 +278,31 @@ class StatusChangeSerializer(serializers.Serializer):
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return attrs
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One verdict on the timeline, with the claim and actor named (the /changes/ rows)."""
+
+    claim_headline = serializers.CharField(source="claim.headline", read_only=True)
+    actor_slug = serializers.CharField(source="claim.actor.slug", read_only=True)
+    actor_name = serializers.CharField(source="claim.actor.name", read_only=True)
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id",
+            "changed_at",
+            "claim",
+            "claim_headline",
+            "actor_slug",
+            "actor_name",
+            "old_status",
+            "new_status",
+            "rationale",
+            "changed_by",
+        ]
+        read_only_fields = fields
+
+    def get_changed_by(self, change) -> str:
+        return change.changed_by.get_username() if change.changed_by else ""

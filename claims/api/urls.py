@@ -21,5 +21,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    path("changes/", views.ChangeListView.as_view(), name="change-list"),
     *router.urls,
 ]

@@ -6,21 +6,29 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import Prefetch, ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from claims import services
+from claims.changes import CHANGE_ORDER, Changes
 from claims.filters import ClaimFilter
-from claims.models import Actor, Citation, Claim, Source
+from claims.models import Actor, Citation, Claim, Source, StatusChange
 
 from .idempotency import IdempotentWritesMixin
-from .pagination import ActorPagination, ClaimPagination, SourcePagination
+from .pagination import ActorPagination, ClaimPagination, ListPagination, SourcePagination
 from .permissions import CanChangeStatus, RolePermissions
 from .serializers import (
     ActorSerializer,
+    ChangeSerializer,
     ClaimSerializer,
     SourceSerializer,
     StatusChangeSerializer,
@@ -108,7 +116,8 @@ class SourceViewSet(ServiceModelViewSet):
 @_with_response(ClaimSerializer)
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
-    (actor, status, source, kind, country, stated_from, stated_to, q, ordering) and pages
+    (as_of, actor, status, source, kind, country, stated_from, stated_to, q, ordering) and
+    the detail takes as_of: the record as it stood on that date. The list pages
     as that page does, by cursor in the default order and by page number in any other:
     follow `next` and `previous`."""
 
@@ -139,3 +148,33 @@ class ClaimViewSet(ServiceModelViewSet):
         services.claim_set_status(claim=claim, by=request.user, **change.validated_data)
         claim = self.get_queryset().get(pk=claim.pk)
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)
+
+
+class ChangePagination(ListPagination):
+    ordering = CHANGE_ORDER.fields  # newest first, by cursor
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: today)."),
+    ],
+    description=(
+        "Every verdict that took effect from `from` to `to`, newest first. Takes the claim "
+        "list's filters too (actor, status, q, ...) to narrow the claims. `from` after `to` "
+        "is a 400 naming `from`."
+    ),
+)
+class ChangeListView(generics.ListAPIView):
+    """What changed between two dates (the /changes/ page as JSON)."""
+
+    permission_classes = [RolePermissions]
+    serializer_class = ChangeSerializer
+    pagination_class = ChangePagination
+    queryset = StatusChange.objects.none()  # for the permission class's model
+
+    def get_queryset(self):
+        found = Changes(self.request.query_params, request=self.request)
+        if not found.is_valid:
+            raise ValidationError({name: list(errors) for name, errors in found.errors.items()})
+        return found.rows(found.queryset)

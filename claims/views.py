@@ -14,6 +14,9 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, T
 from django.views.generic.edit import UpdateView
 
 from . import exports, imports, jsonld, services
+from .changes import Changes
+from .changes import csv_lines as changes_csv_lines
+from .filters import ClaimFilter
 from .forms import (
     ActorForm,
     CitationFormSet,
@@ -23,10 +26,7 @@ from .forms import (
     StatusForm,
     parse_id,
 )
-from .changes import Changes
-from .changes import csv_lines as changes_csv_lines
 from .listing import CLAIMS_PER_PAGE, BadCursor, ClaimBrowser
-from .filters import ClaimFilter
 from .models import Actor, Citation, Claim, Source, as_of_end, verdict_as_of
 from .permissions import AccessMixin, permission_required, read_access_required
 

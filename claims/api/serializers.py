@@ -287,6 +287,12 @@ class ChangeSerializer(serializers.ModelSerializer):
     actor_slug = serializers.CharField(source="claim.actor.slug", read_only=True)
     actor_name = serializers.CharField(source="claim.actor.name", read_only=True)
     changed_by = serializers.SerializerMethodField()
+    # Plain text, not a second enum of the claim's statuses (one name per choice set in the
+    # schema); old_status is "" for a claim's first verdict.
+    old_status = serializers.CharField(
+        read_only=True, help_text="confirmed, denied, unverified or empty"
+    )
+    new_status = serializers.CharField(read_only=True, help_text="confirmed, denied or unverified")
 
     class Meta:
         model = StatusChange

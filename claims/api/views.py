@@ -154,10 +154,20 @@ class ChangePagination(ListPagination):
     ordering = CHANGE_ORDER.fields  # newest first, by cursor
 
 
+CLAIM_FILTER_PARAMETERS = [
+    OpenApiParameter(name, str, description=f"As on the claim list: {f.label}.")
+    for name, f in ClaimFilter.base_filters.items()
+    if name != "ordering"
+]
+
+
 @extend_schema(
     parameters=[
-        OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."),
+        OpenApiParameter(
+            "from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."
+        ),
         OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: today)."),
+        *CLAIM_FILTER_PARAMETERS,
     ],
     description=(
         "Every verdict that took effect from `from` to `to`, newest first. Takes the claim "

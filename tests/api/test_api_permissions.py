@@ -33,7 +33,7 @@ NEW = {
 }
 
 
-@pytest.mark.parametrize("kind", ["actors", "sources", "claims"])
+@pytest.mark.parametrize("kind", ["actors", "sources", "claims", "changes"])
 @pytest.mark.parametrize(("role", "expected"), READ_ROLES)
 def test_list_is_for_signed_in_roles(api_as, story, kind, role, expected):
     response = api_as(role).get(f"/api/{kind}/")

@@ -24,6 +24,8 @@ READ_PAGES = {
     "claim-export-jsonld": lambda w: {},
     "claim-export-bundle": lambda w: {},
     "status-feed": lambda w: {},
+    "changes": lambda w: {},
+    "changes-export-csv": lambda w: {},
 }
 
 

@@ -328,15 +328,16 @@ def as_of_end(date):
     return timezone.make_aware(midnight)
 
 
-def verdict_as_of(date, claim=models.OuterRef("pk")):
+def verdict_as_of(date, claim="pk"):
     """{"as_of_status": ..., "as_of_rationale": ...}: the claim's latest verdict that had
     taken effect by the end of `date` (its changed_at, the date the verdict took effect), as
     correlated subqueries. Each is one probe of the timeline's (claim, changed_at, id) index
     per listed row, so a page of 50 claims costs 50 short index scans, not a scan of the
-    timeline. A claim stated by then but with no verdict yet recorded was unverified."""
-    latest = StatusChange.objects.filter(claim=claim, changed_at__lt=as_of_end(date)).order_by(
-        "-changed_at", "-pk"
-    )
+    timeline. A claim stated by then but with no verdict yet recorded was unverified.
+    `claim`: the outer query's column holding the claim's id ("claim_id" from citations)."""
+    latest = StatusChange.objects.filter(
+        claim=models.OuterRef(claim), changed_at__lt=as_of_end(date)
+    ).order_by("-changed_at", "-pk")
     return {
         "as_of_status": Coalesce(
             models.Subquery(latest.values("new_status")[:1]),

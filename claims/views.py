@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Prefetch, ProtectedError, Q
+from django.db.models import Prefetch, ProtectedError, Q
 from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -464,7 +464,7 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
         )
         if self.as_of is not None:
             # The claims stated by then, each with its verdict of that day.
-            verdict = verdict_as_of(self.as_of, claim=OuterRef("claim_id"))
+            verdict = verdict_as_of(self.as_of, claim="claim_id")
             citations = citations.filter(claim__stated_on__lte=self.as_of).annotate(**verdict)
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import exports, imports, jsonld, services
+from . import charts, exports, imports, jsonld, services
 from .changes import Changes
 from .changes import csv_lines as changes_csv_lines
 from .filters import ClaimFilter
@@ -56,6 +56,7 @@ def _claim_detail_context(claim, status_form, as_of=None):
             change.after_as_of = change.changed_at >= end
     return {
         "claim": claim,
+        "bands": charts.verdict_bands(claim, timeline, as_of=as_of),
         "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
         "timeline": timeline,
@@ -393,8 +394,9 @@ class ActorDetailView(AccessMixin, DetailView):
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
         ]
+        strip = charts.track_strip(claims, as_of=as_of)
         context = self.get_context_data(
-            object=self.object, browser=browser, track_record=track_record
+            object=self.object, browser=browser, track_record=track_record, strip=strip
         )
         return self.render_to_response(context, status=browser.status_code)
 

@@ -1,0 +1,261 @@
+"""Pictures of the record, drawn on the server as SVG (templates/claims/_chart_*.html) from
+small data computed here: claims over time stacked by status, an actor's track-record strip
+and a claim's verdict timeline. Each takes a fixed number of queries (aggregates in the
+database, never one per bar) and the claim list caches its chart with the facets."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from .models import FACET_TIMEOUT_MS, Claim, StatusChange, run_within, status_field
+
+WEEK, MONTH, YEAR = "week", "month", "year"
+# Up to this many days of claims: a bar a week; up to MONTHS_SPAN_DAYS a bar a month; beyond,
+# a bar a year (a century of claims is some 127 bars, never thousands).
+WEEKS_SPAN_DAYS = 26 * 7
+MONTHS_SPAN_DAYS = 3 * 366
+MONTH_FACET_LENGTH = 24  # the newest months in the month facet
+STRIP_LENGTH = 60  # marks on an actor's track-record strip: its newest claims
+STATUSES = list(Claim.Status.values)
+# Text, a fill and a pattern for each status: the pattern and the label say it too, so the
+# colour never carries the meaning alone. Fills reach 4.5:1 or more against white.
+STATUS_WORDS = {"confirmed": "confirmed", "denied": "refuted", "unverified": "unverified"}
+
+
+def _week_start(day):
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+def _next(start, unit):
+    if unit == WEEK:
+        return start + datetime.timedelta(days=7)
+    if unit == MONTH:
+        return (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return start.replace(year=start.year + 1, month=1, day=1)
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def over_time_rows(queryset, timeout_ms=FACET_TIMEOUT_MS):
+    """[(month, week, status, count)] for the claims of `queryset` in ONE GROUP BY (dates
+    truncated by the database, on PostgreSQL and SQLite alike); None when over the time
+    budget. The week and the month both: the chart picks its bar width from the range, the
+    month facet sums the months, without a second query."""
+    field_name = status_field(queryset)
+    grouped = (
+        queryset.order_by()
+        .annotate(month=TruncMonth("stated_on"), week=TruncWeek("stated_on"))
+        .values("month", "week", field_name)
+        .annotate(n=Count("pk"))
+        .values_list("month", "week", field_name, "n")
+    )
+    sql, params = grouped.query.get_compiler(queryset.db).as_sql()
+    rows = run_within(queryset.db, sql, params, timeout_ms)
+    if rows is None:
+        return None
+    # Raw SQL hands SQLite's truncated dates back as text.
+    return [(_parse_day(month), _parse_day(week), status, n) for month, week, status, n in rows]
+
+
+def _parse_day(value):
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return _as_date(value)
+
+
+def choose_unit(first, last):
+    span = (last - first).days
+    if span <= WEEKS_SPAN_DAYS:
+        return WEEK
+    if span <= MONTHS_SPAN_DAYS:
+        return MONTH
+    return YEAR
+
+
+@dataclass
+class Bar:
+    start: datetime.date
+    end: datetime.date  # the last day in the bar
+    counts: dict
+    label: str = ""
+    query: str = ""
+    segments: list = field(default_factory=list)
+    x: float = 0
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+
+def buckets(rows, unit=None):
+    """The bars for `over_time_rows`: one per week, month or year from the first claim's to
+    the last's, empty ones included (a gap shows as a gap), each with its counts by status."""
+    if not rows:
+        return unit, []
+    weeks = [r[1] for r in rows]
+    unit = unit or choose_unit(min(weeks), max(weeks) + datetime.timedelta(days=6))
+    if unit == WEEK:
+        start_of = _week_start
+    elif unit == MONTH:
+        start_of = _month_start
+    else:
+        start_of = lambda day: day.replace(month=1, day=1)  # noqa: E731
+    totals = {}
+    for month, week, status, n in rows:
+        key = start_of(week if unit == WEEK else month)
+        counts = totals.setdefault(key, dict.fromkeys(STATUSES, 0))
+        counts[status] = counts.get(status, 0) + n
+    bars = []
+    start = start_of(min(totals))
+    while start <= max(totals):
+        after = _next(start, unit)
+        bars.append(
+            Bar(
+                start=start,
+                end=after - datetime.timedelta(days=1),
+                counts=totals.get(start, dict.fromkeys(STATUSES, 0)),
+                label=_label(start, unit),
+            )
+        )
+        start = after
+    return unit, bars
+
+
+def _label(start, unit):
+    if unit == WEEK:
+        return f"week of {start:%-d %b %Y}"
+    if unit == MONTH:
+        return f"{start:%b %Y}"
+    return f"{start.year}"
+
+
+def month_facet(rows, limit=MONTH_FACET_LENGTH):
+    """[(month start, month end, count)], newest first, at most `limit` months with claims."""
+    months = {}
+    for month, _week, _status, n in rows or ():
+        months[month] = months.get(month, 0) + n
+    newest = sorted(months.items(), reverse=True)[:limit]
+    return [(m, _next(m, MONTH) - datetime.timedelta(days=1), n) for m, n in newest]
+
+
+# Geometry: the SVG's own units, scaled to the page's width by the viewBox.
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 600, 160, 4
+
+
+def lay_out(bars):
+    """Give each bar its x and its stacked segments' y and height (status order fixed)."""
+    if not bars:
+        return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bar_width": 0}
+    tallest = max(bar.total for bar in bars) or 1
+    slot = CHART_WIDTH / len(bars)
+    for n, bar in enumerate(bars):
+        bar.x = round(n * slot, 2)
+        y = CHART_HEIGHT
+        bar.segments = []
+        for status in STATUSES:
+            count = bar.counts.get(status, 0)
+            if not count:
+                continue
+            height = round(count / tallest * (CHART_HEIGHT - CHART_PAD), 2)
+            y = round(y - height, 2)
+            bar.segments.append({"status": status, "count": count, "y": y, "height": height})
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "bar_width": round(max(slot - 1, 0.5), 2),
+        "tallest": tallest,
+    }
+
+
+# An actor's track record -------------------------------------------------------------------
+
+
+def decided_on_subquery():
+    """The day a claim got its first verdict other than unverified, or NULL."""
+    first = (
+        StatusChange.objects.filter(claim=OuterRef("pk"))
+        .exclude(new_status=Claim.Status.UNVERIFIED)
+        .order_by("changed_at", "pk")
+        .values("changed_at")[:1]
+    )
+    return Subquery(first)
+
+
+def track_strip(claims, *, as_of=None, limit=STRIP_LENGTH):
+    """The actor's newest `limit` claims in date order (oldest first), each with its final
+    (or as-of) verdict and how long it took to be decided: one query."""
+    listed = claims.as_of(as_of) if as_of else claims
+    rows = list(
+        listed.annotate(decided_at=decided_on_subquery())
+        .order_by("-stated_on", "-pk")
+        .only("pk", "headline", "stated_on", "status")[:limit]
+    )
+    rows.reverse()
+    end = (
+        timezone.make_aware(datetime.datetime.combine(as_of, datetime.time.max)) if as_of else None
+    )
+    marks = []
+    for claim in rows:
+        decided = claim.decided_at
+        if decided is not None and end is not None and decided > end:
+            decided = None  # decided only later than the as-of date
+        days = (
+            None
+            if decided is None
+            else max((timezone.localdate(decided) - claim.stated_on).days, 0)
+        )
+        word = STATUS_WORDS[claim.status]
+        if claim.status == Claim.Status.UNVERIFIED or days is None:
+            summary = "not decided yet" if claim.status == Claim.Status.UNVERIFIED else word
+        else:
+            summary = f"{word} {days} day{'s' if days != 1 else ''} later"
+        marks.append({"claim": claim, "status": claim.status, "days": days, "summary": summary})
+    slot = CHART_WIDTH / max(len(marks), 1)
+    for n, mark in enumerate(marks):
+        mark["x"] = round(n * slot, 2)
+    return {"marks": marks, "mark_width": round(max(slot - 2, 1), 2), "width": CHART_WIDTH}
+
+
+# A claim's verdict timeline ------------------------------------------------------------------
+
+
+def verdict_bands(claim, timeline, *, as_of=None, today=None):
+    """The claim's timeline as bands on a line from the day it was stated to today (or the
+    as-of date): each band the status between two changes, with its dates and width."""
+    today = as_of or today or timezone.localdate()
+    start = claim.stated_on
+    changes = [c for c in timeline if not getattr(c, "after_as_of", False)]
+    points = []
+    for change in changes:
+        day = max(timezone.localdate(change.changed_at), start)
+        if points and points[-1][1] == change.new_status:
+            continue  # the same verdict again: one band
+        points.append((day, change.new_status))
+    if not points or points[0][0] > start:
+        points.insert(0, (start, Claim.Status.UNVERIFIED))
+    total = max((today - start).days, 1)
+    bands = []
+    for n, (day, status) in enumerate(points):
+        until = points[n + 1][0] if n + 1 < len(points) else today
+        x = (day - start).days / total * CHART_WIDTH
+        width = max((until - day).days / total * CHART_WIDTH, 2)
+        bands.append(
+            {
+                "status": status,
+                "word": STATUS_WORDS[status],
+                "from": day,
+                "to": until,
+                "x": round(min(x, CHART_WIDTH - 2), 2),
+                "width": round(min(width, CHART_WIDTH - x) if x < CHART_WIDTH else 2, 2),
+            }
+        )
+    return {"bands": bands, "start": start, "end": today, "width": CHART_WIDTH}

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
@@ -850,6 +850,7 @@ def source_capture(request, pk):
 
 
 @read_access_required
+@require_safe
 def capture_download(request, pk, capture_pk):
     """The WARC file, always as a download: captured pages are never served as pages of this
     site (their scripts would run with its cookies)."""

@@ -75,12 +75,8 @@ class Page:
             writer.create_warcinfo_record("capture.warc.gz", {"software": USER_AGENT})
         )
         for hop in self.hops:
-            request = StatusAndHeaders(
-                hop.request_line, hop.request_headers, is_http_request=True
-            )
-            writer.write_record(
-                writer.create_warc_record(hop.url, "request", http_headers=request)
-            )
+            request = StatusAndHeaders(hop.request_line, hop.request_headers, is_http_request=True)
+            writer.write_record(writer.create_warc_record(hop.url, "request", http_headers=request))
             response = StatusAndHeaders(
                 f"{hop.status} {hop.reason}".strip(), hop.headers, protocol="HTTP/1.1"
             )

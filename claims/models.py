@@ -530,7 +530,11 @@ class Citation(models.Model):
     )
     quote_score = models.FloatField(null=True, blank=True, editable=False)
     quote_capture = models.ForeignKey(
-        "Capture", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        "Capture",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

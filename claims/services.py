@@ -203,7 +203,9 @@ def fail_stale_captures(*, source=None):
         stale = stale.filter(source=source)
     return stale.update(
         state=Capture.State.FAILED,
-        failure=f"the worker stopped: no result {settings.CAPTURE_STALE_MINUTES} minutes after it began",
+        failure=(
+            f"the worker stopped: no result {settings.CAPTURE_STALE_MINUTES} minutes after it began"
+        ),
         finished_at=timezone.now(),
     )
 
@@ -219,16 +221,29 @@ def request_capture(*, source, by=None):
 
     if not source.url:
         return None
-    fail_stale_captures(source=source)
     user = by if by is not None and by.is_authenticated else None
-    try:
-        with transaction.atomic():
-            capture = Capture.objects.create(
-                source=source, url=source.url, requested_by=user, requested_at=timezone.now()
-            )
-    except IntegrityError:
-        return Capture.objects.active().filter(source=source).first()
-    transaction.on_commit(lambda: _enqueue_capture(capture.pk))
+    for first_try in (True, False):
+        try:
+            with transaction.atomic():
+                capture = Capture.objects.create(
+                    source=source, url=source.url, requested_by=user, requested_at=timezone.now()
+                )
+            break
+        except IntegrityError:
+            # One is queued or running; if its worker died, it is marked failed and replaced.
+            if not (first_try and fail_stale_captures(source=source)):
+                return Capture.objects.active().filter(source=source).first()
+    from django_tasks_db import DatabaseBackend
+
+    from .tasks import capture_source
+
+    if isinstance(capture_source.get_backend(), DatabaseBackend):
+        # The task row commits with the capture row (or neither does), and costs no commit
+        # of its own on the request path.
+        _enqueue_capture(capture.pk)
+    else:
+        # Another queue (Redis) could hand the job to a worker before this row is committed.
+        transaction.on_commit(lambda: _enqueue_capture(capture.pk))
     return capture
 
 

@@ -836,7 +836,7 @@ class SourceDeleteView(RecordDeleteView):
 @require_POST
 @permission_required("claims.add_capture")
 def source_capture(request, pk):
-    """"Capture again": queue a capture now (or say one is already under way)."""
+    """ "Capture again": queue a capture now (or say one is already under way)."""
     source = get_object_or_404(Source, pk=pk)
     if not source.url:
         messages.error(request, "This source has no URL to capture.")

@@ -44,7 +44,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/redirect":
             self._send(302, headers=[("Location", "/quote")])
         elif path == "/to-loopback":
-            self._send(302, headers=[("Location", f"http://127.0.0.1:{server.loopback_port}/quote")])
+            self._send(
+                302, headers=[("Location", f"http://127.0.0.1:{server.loopback_port}/quote")]
+            )
         elif path == "/missing":
             self._send(404, b"<p>Not here</p>")
         elif path == "/flaky":

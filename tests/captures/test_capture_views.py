@@ -119,7 +119,7 @@ def test_source_list_filters_on_the_link_state(reader_client, captured):
 def test_claim_page_marks_the_quote_found(reader_client, captured):
     response = reader_client.get(captured["found"].claim.get_absolute_url())
     date = captured["capture"].finished_at.strftime("%Y-%m-%d")
-    assert f"found in the capture of <time datetime=".encode() in response.content
+    assert b"found in the capture of <time datetime=" in response.content
     assert date.encode() in response.content
 
 
@@ -129,8 +129,13 @@ def test_source_page_queries_do_not_grow_with_captures(
 ):
     source = captured["source"]
     for _ in range(extra):
-        Capture.objects.create(source=source, url=source.url, state="failed", failure="x",
-                               requested_at=captured["capture"].requested_at)
+        Capture.objects.create(
+            source=source,
+            url=source.url,
+            state="failed",
+            failure="x",
+            requested_at=captured["capture"].requested_at,
+        )
     reader_client.get(source.get_absolute_url())  # warm the session and permission caches
     with django_assert_num_queries(9):
         reader_client.get(source.get_absolute_url())

@@ -38,7 +38,7 @@ def test_a_50_mb_body_is_refused_after_reading_at_most_the_limit(capture_setting
 def test_no_cookies_or_credentials_are_sent(capture_settings, page_server):
     url = page_server.url("/quote").replace("http://", "http://user:secret@")
     fetch_page(url)
-    (_, headers), = Handler.seen
+    ((_, headers),) = Handler.seen
     assert "Authorization" not in headers and "Cookie" not in headers
     assert headers["Host"] == f"127.0.0.1:{page_server.port}"
 
@@ -71,7 +71,7 @@ def test_a_port_other_than_80_and_443_is_refused_unless_allowed(settings, page_s
         "192.168.1.1",
         "169.254.169.254",  # the cloud metadata service
         "100.64.0.1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 - an address to refuse, not one to bind
         "224.0.0.1",
         "240.0.0.1",
         "[fe80::1]",

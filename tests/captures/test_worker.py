@@ -36,7 +36,9 @@ def wait_for(predicate, seconds=20):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_thread_runs_the_queued_capture(queue_settings, page_server):
-    source = services.create_record(Source(title="Statement", url=page_server.url("/quote")), by=None)
+    source = services.create_record(
+        Source(title="Statement", url=page_server.url("/quote")), by=None
+    )
     assert DBTaskResult.objects.count() == 1
     with WorkerThread():
         done = wait_for(lambda: source.captures.filter(state="done").exists())
@@ -47,7 +49,9 @@ def test_a_worker_thread_runs_the_queued_capture(queue_settings, page_server):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_db_worker_process_runs_the_queued_capture(queue_settings, page_server, tmp_path):
-    source = services.create_record(Source(title="Statement", url=page_server.url("/quote")), by=None)
+    source = services.create_record(
+        Source(title="Statement", url=page_server.url("/quote")), by=None
+    )
     db = connection.settings_dict
     env = {
         **os.environ,

@@ -1,14 +1,13 @@
 """Who may open and post to every page of the analyst UI: anonymous, reader, analyst, admin."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-
-from claims import urls as claim_urls
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from claims import urls as claim_urls
 from claims.models import Actor, Capture, Claim, Source
 from tests.factories import ActorFactory, UserFactory
 from tests.views.conftest import actor_form_data, claim_form_data, source_form_data

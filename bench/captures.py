@@ -54,7 +54,14 @@ def main():
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)  # roles again after the flush
-    lines = [f"# Capture benchmarks ({connection.vendor}, {time.strftime('%Y-%m-%d')})", ""]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"# Capture benchmarks ({connection.vendor}, {time.strftime('%Y-%m-%d')})",
+        "",
+        f"Load average at the start: {load} ({os.cpu_count()} cores); timings on a busy shared",
+        "machine are inflated accordingly.",
+        "",
+    ]
 
     # 1. Queueing on the request path. The request saves the source in a transaction anyway;
     # what queueing adds is the difference between saving a source with a URL and without.

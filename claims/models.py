@@ -211,7 +211,13 @@ class Source(VersionedModel):
     notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     # Written by the capture job (services.finish_capture), never by a form.
     link_state = models.CharField(
-        "link", max_length=10, choices=LinkState.choices, blank=True, editable=False
+        "link",
+        max_length=10,
+        choices=LinkState.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
     )
 
     history = HistoricalRecords()
@@ -526,7 +532,13 @@ class Citation(models.Model):
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     # Whether the quote is in the source's latest capture (services.check_quote writes these).
     quote_check = models.CharField(
-        max_length=10, choices=QuoteCheck.choices, blank=True, editable=False, db_index=True
+        max_length=10,
+        choices=QuoteCheck.choices,
+        blank=True,
+        editable=False,
+        db_index=True,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
     )
     quote_score = models.FloatField(null=True, blank=True, editable=False)
     quote_capture = models.ForeignKey(

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='citation',
             name='quote_check',
-            field=models.CharField(blank=True, choices=[('found', 'Found in the capture'), ('changed', 'Found with changes'), ('not_found', 'Not found')], db_index=True, editable=False, max_length=10),
+            field=models.CharField(db_default='', default='', blank=True, choices=[('found', 'Found in the capture'), ('changed', 'Found with changes'), ('not_found', 'Not found')], db_index=True, editable=False, max_length=10),
         ),
         migrations.AddField(
             model_name='citation',
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcitation',
             name='quote_check',
-            field=models.CharField(blank=True, choices=[('found', 'Found in the capture'), ('changed', 'Found with changes'), ('not_found', 'Not found')], db_index=True, editable=False, max_length=10),
+            field=models.CharField(db_default='', default='', blank=True, choices=[('found', 'Found in the capture'), ('changed', 'Found with changes'), ('not_found', 'Not found')], db_index=True, editable=False, max_length=10),
         ),
         migrations.AddField(
             model_name='historicalcitation',
@@ -73,12 +73,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalsource',
             name='link_state',
-            field=models.CharField(blank=True, choices=[('ok', 'Answers as captured'), ('broken', 'Broken (4xx/5xx or unreachable)'), ('changed', 'Text changed since the first capture')], editable=False, max_length=10, verbose_name='link'),
+            field=models.CharField(db_default='', default='', blank=True, choices=[('ok', 'Answers as captured'), ('broken', 'Broken (4xx/5xx or unreachable)'), ('changed', 'Text changed since the first capture')], editable=False, max_length=10, verbose_name='link'),
         ),
         migrations.AddField(
             model_name='source',
             name='link_state',
-            field=models.CharField(blank=True, choices=[('ok', 'Answers as captured'), ('broken', 'Broken (4xx/5xx or unreachable)'), ('changed', 'Text changed since the first capture')], editable=False, max_length=10, verbose_name='link'),
+            field=models.CharField(db_default='', default='', blank=True, choices=[('ok', 'Answers as captured'), ('broken', 'Broken (4xx/5xx or unreachable)'), ('changed', 'Text changed since the first capture')], editable=False, max_length=10, verbose_name='link'),
         ),
         migrations.AddIndex(
             model_name='source',

@@ -174,7 +174,7 @@ def after_record_saved(instance, *, by, old_url=None):
     from .models import Citation, Source
 
     if isinstance(instance, Source) and instance.url and instance.url != old_url:
-        request_capture(source=instance, by=by)
+        request_capture(source=instance, by=by, new_source=old_url is None)
     elif isinstance(instance, Citation) and instance.quote:
         check_quote(citation=instance)
 
@@ -210,7 +210,7 @@ def fail_stale_captures(*, source=None):
     )
 
 
-def request_capture(*, source, by=None):
+def request_capture(*, source, by=None, new_source=False):
     """Queue a capture of the source's URL, or return the one already queued or running.
 
     At most one capture per source is active (a database constraint), so two requests at
@@ -224,7 +224,8 @@ def request_capture(*, source, by=None):
     user = by if by is not None and by.is_authenticated else None
     for first_try in (True, False):
         try:
-            with transaction.atomic():
+            # A source created in this transaction has no capture yet: no savepoint needed.
+            with transaction.atomic(savepoint=not new_source):
                 capture = Capture.objects.create(
                     source=source, url=source.url, requested_by=user, requested_at=timezone.now()
                 )
@@ -368,7 +369,8 @@ def check_quote(*, citation, capture=None):
     if capture is not None and citation.quote.strip():
         match = match_quote(citation.quote, capture.text)
         fields = {"quote_check": match.result, "quote_score": match.score, "quote_capture": capture}
-    Citation.objects.filter(pk=citation.pk).update(**fields)
+    if fields["quote_check"] or citation.quote_check:
+        Citation.objects.filter(pk=citation.pk).update(**fields)
     for name, value in fields.items():
         setattr(citation, name, value)
     return fields["quote_check"]

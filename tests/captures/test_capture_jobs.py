@@ -219,3 +219,15 @@ def test_who_asked_for_a_capture_is_recorded(capture_settings):
     analyst = UserFactory(username="analyst", role="analyst")
     capture = services.request_capture(source=SourceFactory(), by=analyst)
     assert capture.requested_by == analyst
+
+
+def test_recapture_repeat_queues_a_job_that_queues_itself_again(capture_settings, page_server):
+    source = SourceFactory(url=page_server.url("/page/old"))
+    call_command("recapture", "--older-than", "30d", "--repeat", "1")
+    (job,) = task_backends["default"].results
+    assert (job.task.name, job.args) == ("recapture_stale_sources", [30, 1])
+    job.task.call(*job.args)  # what the worker does with it
+    again = task_backends["default"].results[-1]
+    assert again.task.name == "recapture_stale_sources"
+    assert again.task.run_after > timezone.now() + datetime.timedelta(hours=23)
+    assert source.captures.active().count() == 1

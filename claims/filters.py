@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+from .models import Actor, ActorKind, Citation, Claim, ClaimStatus, QuoteCheck
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
@@ -134,6 +134,12 @@ class ClaimFilter(django_filters.FilterSet):
         field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
     q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    quote_check = django_filters.ChoiceFilter(
+        choices=QuoteCheck.choices,
+        method="filter_quote_check",
+        label="Quote in the capture",
+        empty_label="Any",
+    )
     ordering = ClaimOrderingFilter(
         fields=(
             ("stated_on", "stated"),
@@ -161,6 +167,12 @@ class ClaimFilter(django_filters.FilterSet):
     def filter_source(self, queryset, name, value):
         return queryset.filter(
             Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value))
+        )
+
+    def filter_quote_check(self, queryset, name, value):
+        # Claims with at least one citation whose quote came out this way in its capture.
+        return queryset.filter(
+            Exists(Citation.objects.filter(claim=OuterRef("pk"), quote_check=value))
         )
 
     def filter_country(self, queryset, name, value):

@@ -193,6 +193,12 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class LinkState(models.TextChoices):
+    OK = "ok", "Answers as captured"
+    BROKEN = "broken", "Broken (4xx/5xx or unreachable)"
+    CHANGED = "changed", "Text changed since the first capture"
+
+
 class Source(VersionedModel):
     Kind = SourceKind
 
@@ -203,6 +209,16 @@ class Source(VersionedModel):
     published_on = models.DateField(null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=2000, blank=True)
     notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Written by the capture job (services.finish_capture), never by a form.
+    link_state = models.CharField(
+        "link",
+        max_length=10,
+        choices=LinkState.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
+    )
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -212,6 +228,7 @@ class Source(VersionedModel):
         indexes = [
             models.Index(fields=["-published_on", "-id"], name="source_published_idx"),
             models.Index(fields=["kind"], name="source_kind_idx"),
+            models.Index(fields=["link_state", "-published_on", "-id"], name="source_link_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -498,6 +515,12 @@ class CitationRole(models.TextChoices):
     EVIDENCE = "evidence", "Evidence (bears on whether it is true)"
 
 
+class QuoteCheck(models.TextChoices):
+    FOUND = "found", "Found in the capture"
+    CHANGED = "changed", "Found with changes"
+    NOT_FOUND = "not_found", "Not found"
+
+
 class Citation(models.Model):
     Role = CitationRole
 
@@ -510,6 +533,25 @@ class Citation(models.Model):
         help_text="The exact words, if the source has them.",
     )
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Whether the quote is in the source's latest capture (services.check_quote writes these).
+    quote_check = models.CharField(
+        max_length=10,
+        choices=QuoteCheck.choices,
+        blank=True,
+        editable=False,
+        db_index=True,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
+    )
+    quote_score = models.FloatField(null=True, blank=True, editable=False)
+    quote_capture = models.ForeignKey(
+        "Capture",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     history = HistoricalRecords()
 
@@ -594,3 +636,79 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.status_code})"
+
+
+# Page captures: what a source's address answered when the server fetched it.
+
+
+class CaptureQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(state__in=[Capture.State.QUEUED, Capture.State.RUNNING])
+
+    def succeeded(self):
+        return self.filter(state=Capture.State.DONE)
+
+
+class Capture(models.Model):
+    """One fetch of a source's URL: the exchange as a WARC file, its hash and its main text.
+
+    Written only by the capture functions in services.py; a source has at most one queued or
+    running capture at a time (the constraint below), so two workers never fetch it at once."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Captured"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="captures")
+    url = models.URLField("URL asked for", max_length=2000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    failure = models.CharField("why it failed", max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    final_url = models.URLField("final URL", max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField("size in bytes", null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    warc = models.FileField("WARC file", upload_to="captures/", max_length=300, blank=True)
+    text = models.TextField("extracted text", blank=True)
+    text_changed = models.BooleanField(
+        default=False, help_text="The text differs from the source's previous capture."
+    )
+
+    objects = CaptureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            models.Index(fields=["source", "-requested_at", "-id"], name="capture_source_idx"),
+            models.Index(fields=["state", "finished_at"], name="capture_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="capture_state_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(state__in=["queued", "running"]),
+                name="capture_one_active_per_source",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Capture of {self.url} ({self.state})"
+
+    @property
+    def status_text(self):
+        """What the source page says: "captured", "queued", "failed: <reason>"."""
+        if self.state == self.State.FAILED:
+            return f"failed: {self.failure}"
+        return self.get_state_display().lower()

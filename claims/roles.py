@@ -2,9 +2,9 @@
 
 DOMAIN_MODELS = ["actor", "source", "claim", "citation"]
 ROLE_PERMISSIONS = {
-    "reader": [f"view_{m}" for m in DOMAIN_MODELS + ["statuschange"]],
+    "reader": [f"view_{m}" for m in DOMAIN_MODELS + ["statuschange", "capture"]],
     "analyst": [f"{a}_{m}" for m in DOMAIN_MODELS for a in ("view", "add", "change")]
-    + ["view_statuschange", "delete_citation"],
+    + ["view_statuschange", "delete_citation", "view_capture", "add_capture"],
 }
 ADMIN_APPS = ["claims", "auth", "authtoken"]
 

@@ -28,4 +28,10 @@ urlpatterns = [
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
     path("sources/<int:pk>/edit/", views.SourceUpdateView.as_view(), name="source-update"),
     path("sources/<int:pk>/delete/", views.SourceDeleteView.as_view(), name="source-delete"),
+    path("sources/<int:pk>/capture/", views.source_capture, name="source-capture"),
+    path(
+        "sources/<int:pk>/captures/<int:capture_pk>.warc.gz",
+        views.capture_download,
+        name="capture-download",
+    ),
 ]

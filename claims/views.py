@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
@@ -24,11 +24,12 @@ from .forms import (
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, ClaimBrowser
-from .models import Actor, Citation, Claim, Source
-from .permissions import AccessMixin, permission_required
+from .models import Actor, Capture, Citation, Claim, LinkState, Source
+from .permissions import AccessMixin, permission_required, read_access_required
 
 logger = logging.getLogger(__name__)
 
+CAPTURES_SHOWN = 50
 MAX_SEARCH_LENGTH = 200
 
 
@@ -55,7 +56,12 @@ def _claim_detail_context(claim, status_form):
 
 def _get_claim(pk):
     claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
-        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        Prefetch(
+            "citations",
+            queryset=Citation.objects.select_related("source", "quote_capture").defer(
+                "quote_capture__text"
+            ),
+        )
     )
     claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
     return get_object_or_404(claims, pk=pk)
@@ -418,8 +424,25 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
     template_name = "claims/source_list.html"
 
+    @cached_property
+    def link_filter(self):
+        value = self.request.GET.get("link", "")
+        return value if value in LinkState.values or value == "never" else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.link_filter:
+            query = QueryDict(context["page_query"], mutable=True)
+            query["link"] = self.link_filter
+            context["page_query"] = query.urlencode()
+        return {**context, "link": self.link_filter, "link_choices": LinkState.choices}
+
     def get_queryset(self):
         sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        if self.link_filter == "never":
+            sources = sources.exclude(url="").filter(link_state="")
+        elif self.link_filter:
+            sources = sources.filter(link_state=self.link_filter)
         query = self.search_query
         source_id = parse_id(query)
         if source_id is not None:
@@ -436,12 +459,20 @@ class SourceDetailView(AccessMixin, DetailView):
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
-        citations = self.object.citations.select_related("claim__actor").order_by(
-            "-claim__stated_on", "-claim_id", "role", "pk"
+        citations = (
+            self.object.citations.select_related("claim__actor", "quote_capture")
+            .defer("quote_capture__text")
+            .order_by("-claim__stated_on", "-claim_id", "role", "pk")
         )
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))
-        return super().get_context_data(**kwargs, page_obj=page_obj)
+        captures = list(self.object.captures.defer("text")[:CAPTURES_SHOWN])
+        return super().get_context_data(
+            **kwargs,
+            page_obj=page_obj,
+            captures=captures,
+            latest_text=services.latest_readable_capture(self.object),
+        )
 
 
 class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -471,3 +502,43 @@ class SourceDeleteView(RecordDeleteView):
 
     def get_success_url(self):
         return reverse("claims:source-list")
+
+
+# Page captures ------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required("claims.add_capture")
+def source_capture(request, pk):
+    """ "Capture again": queue a capture now (or say one is already under way)."""
+    source = get_object_or_404(Source, pk=pk)
+    if not source.url:
+        messages.error(request, "This source has no URL to capture.")
+        return redirect(source)
+    capture = services.request_capture(source=source, by=request.user)
+    if capture.requested_by_id == request.user.pk and capture.state == Capture.State.QUEUED:
+        messages.success(request, "Capture queued: this page shows it when it is done.")
+    else:
+        messages.info(request, "A capture of this source is already under way.")
+    return redirect(source)
+
+
+@read_access_required
+@require_safe
+def capture_download(request, pk, capture_pk):
+    """The WARC file, always as a download: captured pages are never served as pages of this
+    site (their scripts would run with its cookies)."""
+    from django.http import FileResponse, Http404
+
+    capture = get_object_or_404(Capture, pk=capture_pk, source_id=pk)
+    if not capture.warc:
+        raise Http404("This capture has no file.")
+    response = FileResponse(
+        capture.warc.open("rb"),
+        as_attachment=True,
+        filename=f"source-{pk}-capture-{capture.pk}.warc.gz",
+        content_type="application/warc",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -29,6 +29,8 @@ ANALYST_RIGHTS = {
     "axes.accessattempt": set(),
     "axes.accessfailurelog": set(),
     "axes.accesslog": set(),
+    # The background-job queue: admins only.
+    "django_tasks_database.dbtaskresult": set(),
 }
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 

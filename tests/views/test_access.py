@@ -1,12 +1,14 @@
 """Who may open and post to every page of the analyst UI: anonymous, reader, analyst, admin."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import urls as claim_urls
-from claims.models import Actor, Claim, Source
+from claims.models import Actor, Capture, Claim, Source
 from tests.factories import ActorFactory, UserFactory
 from tests.views.conftest import actor_form_data, claim_form_data, source_form_data
 
@@ -24,6 +26,7 @@ READ_PAGES = {
     "claim-export-jsonld": lambda w: {},
     "claim-export-bundle": lambda w: {},
     "status-feed": lambda w: {},
+    "capture-download": lambda w: {"pk": w["source"].pk, "capture_pk": w["capture"].pk},
 }
 
 
@@ -40,6 +43,7 @@ def _state():
         sorted(Claim.objects.values_list("pk", "headline", "status", "version")),
         sorted(Actor.objects.values_list("pk", "name", "version")),
         sorted(Source.objects.values_list("pk", "title", "version")),
+        Capture.objects.count(),
     )
 
 
@@ -72,12 +76,23 @@ WRITE_PAGES = {
         {"analyst", "admin"},
     ),
     "source-delete": (lambda w: {"pk": w["source"].pk}, lambda w: {}, {"admin"}),
+    "source-capture": (lambda w: {"pk": w["source"].pk}, lambda w: {}, {"analyst", "admin"}),
 }
 
 
 @pytest.fixture
-def world(claim, actor, source):
-    return {"claim": claim, "actor": actor, "source": source, "lonely": ActorFactory(slug="lone")}
+def world(claim, actor, source, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    capture = Capture(source=source, url=source.url, state="done", requested_at=timezone.now())
+    capture.warc.save("captures/test.warc.gz", ContentFile(b"WARC/1.1\r\n"), save=False)
+    capture.save()
+    return {
+        "claim": claim,
+        "actor": actor,
+        "source": source,
+        "lonely": ActorFactory(slug="lone"),
+        "capture": capture,
+    }
 
 
 def client_for(role):
@@ -117,7 +132,7 @@ def test_read_page_post_changes_nothing(world, role, name):
 def test_write_page_get(world, role, name):
     kwargs, _, writers = WRITE_PAGES[name]
     response = client_for(role).get(reverse(f"claims:{name}", kwargs=kwargs(world)))
-    if name == "claim-status":
+    if name in {"claim-status", "source-capture"}:
         expected = 405  # POST only, for everyone
     elif role == "anonymous":
         expected = 302

@@ -101,8 +101,9 @@ def test_source_pages_cost_the_same_at_any_size(analyst_client, django_assert_nu
     make_claims(rows, source=source)
     with django_assert_num_queries(6):
         listed = analyst_client.get(reverse("claims:source-list"))
-    # session, user, source, count, citations with claims and actors, 2 x permissions
-    with django_assert_num_queries(7):
+    # session, user, source, count, citations with claims and actors, 2 x permissions,
+    # its captures, the latest capture's text
+    with django_assert_num_queries(9):
         detail = analyst_client.get(source.get_absolute_url())
     assert len(listed.context["source_list"]) == 1
     assert len(detail.context["page_obj"]) == rows

@@ -368,6 +368,8 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form):
+    from .proposition_views import claim_proposition_context  # it imports this module
+
     citations = list(claim.citations.all())  # prefetched by _get_claim
     return {
         "claim": claim,
@@ -375,6 +377,8 @@ def _claim_detail_context(claim, status_form):
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
         "timeline": claim.status_changes.select_related("changed_by"),
         "status_form": status_form,
+        # The propositions the claim bears on, and the claims that contradict it there.
+        **claim_proposition_context(claim),
     }
 
 

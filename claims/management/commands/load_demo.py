@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from claims import services
+from claims.demo.propositions import load_demo_propositions
 from claims.models import Actor, Citation, Claim, Source
 
 ARTICLE = "North Korea has dispatched troops to fight with Russian forces against Ukraine"
@@ -550,6 +551,7 @@ class Command(BaseCommand):
                     at=_noon(when),
                 )
             created += 1
+        load_demo_propositions()
         self.stdout.write(
             f"Demo story: {len(actors)} actors, {len(sources)} sources, "
             f"{created} new claims ({Claim.objects.count()} in all)."

@@ -6,6 +6,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .forms import PropositionField
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus, Stance, StanceKind
@@ -190,6 +192,7 @@ class ClaimFilter(django_filters.FilterSet):
         value = value.replace("\x00", "").strip()
         return full_text_search(queryset, value) if value else queryset
 
+    @extend_schema_field(OpenApiTypes.STR)
     def filter_proposition(self, queryset, name, value):
         stances = Stance.objects.filter(claim=OuterRef("pk"), proposition=value)
         kinds = self.form.cleaned_data.get("stance")

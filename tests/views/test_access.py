@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from claims import urls as claim_urls
 from claims import services
+from claims import urls as claim_urls
 from claims.models import Actor, Claim, Proposition, Source, Stance
 from tests.factories import ActorFactory, UserFactory
 from tests.views.conftest import actor_form_data, claim_form_data, source_form_data
@@ -129,7 +129,7 @@ POST_ONLY = {
 
 @pytest.fixture
 def world(claim, actor, source):
-    proposition = services.create_proposition(by=None, statement="North Korean troops are in Russia")
+    proposition = services.create_proposition(by=None, statement="Troops are in Russia")
     # The claim asserts a confirmed proposition while unverified: "apply" has work to do.
     decided = services.create_proposition(by=None, statement="Troops were sent")
     services.proposition_set_status(

@@ -332,6 +332,8 @@ class PropositionWordsField(serializers.CharField):
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
+        if len(text) > 300:
+            raise serializers.ValidationError("Name it in 300 characters or fewer.")
         try:
             return find_proposition(text)
         except DjangoValidationError as error:
@@ -346,7 +348,6 @@ class StanceSerializer(serializers.ModelSerializer):
         queryset=Claim.objects.all(), help_text="The claim's id."
     )
     proposition = PropositionWordsField(
-        max_length=300,
         help_text="The proposition's slug, or words of its statement that name only it.",
     )
     proposition_statement = serializers.CharField(source="proposition.statement", read_only=True)
@@ -356,6 +357,7 @@ class StanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Stance
         fields = ["id", "claim", "proposition", "proposition_statement", "stance", "note"]
+        validators = []  # validate() names the field, not "must make a unique set"
 
     def validate(self, attrs):
         _reject_unencodable(attrs)

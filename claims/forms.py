@@ -228,6 +228,13 @@ class ClaimForm(VersionedForm):
 
     def __init__(self, *args, can_remove_citations=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Optional: attach the claim to a proposition while writing it (found by words).
+        self.fields["proposition"] = PropositionField(
+            required=False, label="Bears on the proposition"
+        )
+        self.fields["stance"] = forms.ChoiceField(
+            choices=[("", "—"), *StanceKind.choices], required=False, label="Its stance"
+        )
         if self.instance.pk and can_remove_citations:
             self.fields["remove_citations"] = CitationChoiceField(
                 queryset=self.instance.citations.select_related("source"),
@@ -236,6 +243,23 @@ class ClaimForm(VersionedForm):
                 label="Remove these citations",
                 help_text="The sources themselves stay.",
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        proposition, stance = cleaned.get("proposition"), cleaned.get("stance")
+        if proposition and not stance:
+            self.add_error("stance", "Say whether the claim asserts, denies or doubts it.")
+        elif stance and not proposition and "proposition" not in self.errors:
+            self.add_error("proposition", "Name the proposition the stance is on.")
+        elif (
+            proposition
+            and self.instance.pk
+            and proposition.stances.filter(claim=self.instance).exists()
+        ):
+            self.add_error(
+                "proposition", f"This claim is already attached to “{proposition.statement}”."
+            )
+        return cleaned
 
 
 class CitationForm(TextareaNewlinesMixin, forms.Form):

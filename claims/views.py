@@ -554,6 +554,17 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        claim = self._save_claim(form)
+        if form.cleaned_data.get("proposition"):
+            services.set_stance(
+                claim=claim,
+                proposition=form.cleaned_data["proposition"],
+                stance=form.cleaned_data["stance"],
+                by=self.request.user,
+            )
+        return claim
+
+    def _save_claim(self, form):
         user = self.request.user
         citations = self.formset.citations(by=user)
         if form.instance.pk is None:

@@ -261,3 +261,26 @@ def test_claim_list_export_and_api_take_the_proposition_filter(demo, reader_clie
     api = reader_client.get("/api/claims/", params).json()
     assert "fake news" in listed and "fake news" in exported
     assert [c["actor"]["slug"] for c in api["results"]] == ["kremlin"]
+
+
+def test_claim_form_attaches_the_new_claim_to_a_proposition(demo, analyst_client):
+    from tests.views.conftest import claim_form_data
+
+    data = claim_form_data(headline="Kremlin again: no troops", proposition="deployed in Russia")
+    data["stance"] = "denies"
+    response = analyst_client.post(reverse("claims:claim-create"), data)
+    assert response.status_code == 302
+    claim = Claim.objects.get(headline="Kremlin again: no troops")
+    assert list(claim.stances.values_list("proposition__slug", "stance")) == [(MAIN, "denies")]
+
+
+def test_claim_form_with_an_unknown_proposition_keeps_the_input(demo, analyst_client):
+    from tests.views.conftest import claim_form_data
+
+    data = claim_form_data(
+        headline="Kremlin again: no troops", proposition="zebra", stance="denies"
+    )
+    response = analyst_client.post(reverse("claims:claim-create"), data)
+    assert response.status_code == 400
+    assert "No proposition matches “zebra”" in response.content.decode()
+    assert not Claim.objects.filter(headline="Kremlin again: no troops").exists()

@@ -69,3 +69,15 @@ def test_grid_costs_the_same_at_any_size(analyst_client, django_assert_num_queri
     with django_assert_num_queries(GRID_QUERIES):
         response = analyst_client.get(reverse("claims:proposition-grid"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_claim_page_with_contradictions_costs_the_same_at_any_size(
+    analyst_client, django_assert_num_queries, rows
+):
+    main = make_world(rows)
+    claim = main.stances.filter(stance="asserts").first().claim
+    # session, user, claim, citations, timeline, its stances, contradicting claims, permissions
+    with django_assert_num_queries(9):
+        response = analyst_client.get(claim.get_absolute_url())
+    assert len(response.context["contradictions"]) == len(range(1, rows, 3))

@@ -1,0 +1,88 @@
+"""How the proposition pages compare with the claim list page (not a test).
+
+    DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_propositions_bench \
+        .venv/bin/python bench/propositions.py [runs]
+
+Needs a generated database, e.g. `manage.py generate_claims --claims 1000000 --actors 10000
+--propositions 100000` (the first generated proposition then has 10,000 stances). In-process
+with the Django test Client, logged in as an analyst: one warm-up, then `runs` timed
+requests per page; prints the median, the p95, the query count and the ratio to the claim
+list's median (target: at most 2x). Results and the machine they ran on: bench/RESULTS.md.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "claimtracker.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from claims.models import Actor, Claim, Proposition, Stance  # noqa: E402
+from tests.factories import UserFactory  # noqa: E402
+
+
+def pages():
+    busy = Proposition.objects.order_by("pk").first()
+    actor = (
+        Actor.objects.filter(pk=Claim.objects.order_by("-pk").values("actor_id")[:1]).get().slug
+    )
+    return [
+        ("claim list", "/claims/"),
+        ("proposition list", "/propositions/"),
+        ("proposition list, decided", "/propositions/?status=confirmed"),
+        ("proposition list, words", "/propositions/?q=kursk+drone"),
+        (f"busy proposition ({busy.stances.count():,} stances)", busy.get_absolute_url()),
+        ("busy proposition, page 50 of a column", f"{busy.get_absolute_url()}?asserts=50"),
+        ("grid, one actor", f"/propositions/grid/?actor={actor}"),
+        ("grid, whole table (newest 10,000 claims)", "/propositions/grid/"),
+        ("claims on the busy proposition", f"/claims/?proposition={busy.slug}"),
+    ]
+
+
+def measure(client, url, runs):
+    client.get(url)  # warm-up
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(url).status_code
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return status, len(queries), statistics.median(times), p95
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.DEBUG = False
+    client = Client()
+    client.force_login(UserFactory(username="bench-propositions", role="analyst"))
+    print(
+        f"{Claim.objects.count():,} claims, {Proposition.objects.count():,} propositions, "
+        f"{Stance.objects.count():,} stances; {runs} runs per page"
+    )
+    baseline = None
+    for name, url in pages():
+        status, queries, median, p95 = measure(client, url, runs)
+        baseline = baseline or median
+        print(
+            f"{name:45} {status} {queries:3d} queries  median {median * 1000:7.1f} ms  "
+            f"p95 {p95 * 1000:7.1f} ms  {median / baseline:4.2f}x the claim list"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -34,9 +34,7 @@ from tests.factories import UserFactory  # noqa: E402
 
 def pages():
     busy = Proposition.objects.order_by("pk").first()
-    actor = (
-        Actor.objects.filter(pk=Claim.objects.order_by("-pk").values("actor_id")[:1]).get().slug
-    )
+    actor = Actor.objects.filter(pk=Claim.objects.order_by("-pk").values("actor_id")[:1]).get().slug
     return [
         ("claim list", "/claims/"),
         ("proposition list", "/propositions/"),

@@ -405,22 +405,35 @@ class PropositionAdmin(VersionedAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Stance:
             return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for stance_form in formset.deleted_forms:
             if stance_form.instance.pk:
                 services.remove_stance(stance=stance_form.instance, by=request.user)
+                formset.deleted_objects.append(stance_form.instance)
         for stance_form in formset.forms:
             if stance_form in formset.deleted_forms or not stance_form.has_changed():
                 continue
             data = stance_form.cleaned_data
             if not data.get("claim"):
                 continue
-            services.set_stance(
+            existed = stance_form.instance.pk is not None
+            if existed and stance_form.initial.get("claim") != data["claim"].pk:
+                # The row now names another claim: detach the one it named.
+                old = Stance.objects.get(pk=stance_form.instance.pk)
+                services.remove_stance(stance=old, by=request.user)
+                existed = False
+            stance = services.set_stance(
                 claim=data["claim"],
                 proposition=form.instance,
                 stance=data["stance"],
                 note=data.get("note", ""),
                 by=request.user,
             )
+            if existed:
+                formset.changed_objects.append((stance, stance_form.changed_data))
+            else:
+                formset.new_objects.append(stance)
         return None
 
     def delete_model(self, request, obj):

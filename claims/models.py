@@ -610,6 +610,17 @@ def _inconsistency_condition(prefix=""):
     return condition
 
 
+def by_claim_date():
+    """An ORDER BY key for stances: their claim's date, newest first (then the claim id).
+
+    Wrapped in COALESCE on purpose: on a plain claims.stated_on PostgreSQL walks the whole
+    claim index by date probing each claim for a stance (1.5 s for a proposition with
+    10,000 stances among 1M claims); this way it reads the proposition's stances and sorts
+    those (a few ms)."""
+    day = Coalesce("claim__stated_on", "claim__stated_on")
+    return (day.desc(), models.F("claim_id").desc())
+
+
 class PropositionQuerySet(models.QuerySet):
     def for_list(self):
         """A list row: how many claims assert, deny and doubt it, and when it last moved.
@@ -697,7 +708,7 @@ class Proposition(VersionedModel):
         return (
             self.stances.filter(_inconsistency_condition())
             .select_related("claim__actor")
-            .order_by("claim__stated_on", "claim_id")
+            .order_by(*by_claim_date())
         )
 
 

@@ -23,6 +23,7 @@ from .models import (
     Proposition,
     Stance,
     StanceKind,
+    by_claim_date,
 )
 from .permissions import AccessMixin, permission_required
 from .views import RecordDeleteView, VersionedEditMixin
@@ -105,9 +106,7 @@ class PropositionListView(AccessMixin, TemplateView):
 
 def _stance_columns(proposition, request):
     """Asserting, denying and doubting claims, each column paged on its own (?asserts=2)."""
-    stances = proposition.stances.select_related("claim__actor").order_by(
-        "-claim__stated_on", "-claim_id"
-    )
+    stances = proposition.stances.select_related("claim__actor").order_by(*by_claim_date())
     query = request.GET.copy()
     columns = []
     for kind, label in StanceKind.choices:
@@ -289,7 +288,7 @@ def claim_proposition_context(claim):
             Stance.objects.filter(condition)
             .exclude(claim=claim)
             .select_related("claim__actor", "proposition")
-            .order_by("-claim__stated_on", "-claim_id")[:50]
+            .order_by(*by_claim_date())[:50]
         )
     return {"stances": stances, "contradictions": contradictions, "stance_form": StanceForm()}
 

@@ -8,7 +8,7 @@ never the only way to tell them apart."""
 
 import datetime
 
-from .models import StanceKind
+from .models import StanceKind, by_claim_date
 
 # Enough for a story; a proposition with thousands of claims shows its newest marks only.
 MAX_MARKS = 300
@@ -24,7 +24,7 @@ BOTTOM = 30
 def marks_for(proposition):
     """The newest MAX_MARKS claims on the proposition, in one query."""
     return list(
-        proposition.stances.order_by("-claim__stated_on", "-claim_id").values(
+        proposition.stances.order_by(*by_claim_date()).values(
             "stance",
             "claim_id",
             "claim__headline",

@@ -6,8 +6,20 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus, QuoteCheck
+from .forms import PropositionField
+from .models import (
+    Actor,
+    ActorKind,
+    Citation,
+    Claim,
+    ClaimStatus,
+    QuoteCheck,
+    Stance,
+    StanceKind,
+)
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
@@ -100,6 +112,10 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering)
 
 
+class PropositionFilter(django_filters.Filter):
+    field_class = PropositionField
+
+
 class ClaimFilter(django_filters.FilterSet):
     actor = ActorSlugsFilter(
         field_name="actor",
@@ -134,6 +150,15 @@ class ClaimFilter(django_filters.FilterSet):
         field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
     q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    # Propositions: ?proposition= (slug or words of the statement) and ?stance=; together,
+    # the claims taking that stance on that proposition.
+    proposition = PropositionFilter(method="filter_proposition", label="Proposition")
+    stance = django_filters.MultipleChoiceFilter(
+        choices=StanceKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_stance",
+        label="Stance",
+    )
     quote_check = django_filters.ChoiceFilter(
         choices=QuoteCheck.choices,
         method="filter_quote_check",
@@ -181,3 +206,18 @@ class ClaimFilter(django_filters.FilterSet):
     def filter_text(self, queryset, name, value):
         value = value.replace("\x00", "").strip()
         return full_text_search(queryset, value) if value else queryset
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_proposition(self, queryset, name, value):
+        stances = Stance.objects.filter(claim=OuterRef("pk"), proposition=value)
+        kinds = self.form.cleaned_data.get("stance")
+        if kinds:
+            stances = stances.filter(stance__in=kinds)
+        return queryset.filter(Exists(stances))
+
+    def filter_stance(self, queryset, name, value):
+        if self.form.cleaned_data.get("proposition"):
+            return queryset  # filter_proposition applies the stance to that proposition
+        return queryset.filter(
+            Exists(Stance.objects.filter(claim=OuterRef("pk"), stance__in=value))
+        )

@@ -712,3 +712,251 @@ class Capture(models.Model):
         if self.state == self.State.FAILED:
             return f"failed: {self.failure}"
         return self.get_state_display().lower()
+
+
+# Propositions ---------------------------------------------------------------------------------
+# A proposition is the question behind several claims ("North Korean troops are deployed in
+# Russia"); a stance says how one claim bears on it. Once the proposition has a verdict, the
+# verdicts of its claims follow from their stances (see PropositionQuerySet / expected_status).
+
+PROPOSITION_STATEMENT_MAX_LENGTH = 300
+
+
+class StanceKind(models.TextChoices):
+    ASSERTS = "asserts", "Asserts"
+    DENIES = "denies", "Denies"
+    DOUBTS = "doubts", "Doubts"
+
+
+def expected_claim_status(proposition_status, stance):
+    """The verdict a claim with `stance` should have once the proposition is decided, or None
+    when no rule applies (an unverified proposition, or a claim that only doubts it)."""
+    if proposition_status == ClaimStatus.UNVERIFIED or stance == StanceKind.DOUBTS:
+        return None
+    agrees = stance == StanceKind.ASSERTS
+    if proposition_status == ClaimStatus.CONFIRMED:
+        return ClaimStatus.CONFIRMED if agrees else ClaimStatus.DENIED
+    return ClaimStatus.DENIED if agrees else ClaimStatus.CONFIRMED
+
+
+def _inconsistency_condition(prefix=""):
+    """Q on stances (fields reached through `prefix`) whose claim disagrees with the
+    proposition's verdict: the rules of expected_claim_status, as one SQL condition."""
+    p = prefix
+    status, prop = f"{p}claim__status", f"{p}proposition__status"
+    rules = [
+        (ClaimStatus.CONFIRMED, StanceKind.ASSERTS, ClaimStatus.CONFIRMED),
+        (ClaimStatus.CONFIRMED, StanceKind.DENIES, ClaimStatus.DENIED),
+        (ClaimStatus.DENIED, StanceKind.ASSERTS, ClaimStatus.DENIED),
+        (ClaimStatus.DENIED, StanceKind.DENIES, ClaimStatus.CONFIRMED),
+    ]
+    condition = Q(pk__in=[])
+    for verdict, stance, expected in rules:
+        condition |= Q(**{prop: verdict, f"{p}stance": stance}) & ~Q(**{status: expected})
+    return condition
+
+
+def by_claim_date():
+    """An ORDER BY key for stances: their claim's date, newest first (then the claim id).
+
+    Wrapped in COALESCE on purpose: on a plain claims.stated_on PostgreSQL walks the whole
+    claim index by date probing each claim for a stance (1.5 s for a proposition with
+    10,000 stances among 1M claims); this way it reads the proposition's stances and sorts
+    those (a few ms)."""
+    day = Coalesce("claim__stated_on", "claim__stated_on")
+    return (day.desc(), models.F("claim_id").desc())
+
+
+class PropositionQuerySet(models.QuerySet):
+    def for_list(self):
+        """A list row: how many claims assert, deny and doubt it, and when it last moved.
+        Correlated subqueries, so a page computes its own rows' counts only."""
+        row = {"proposition": models.OuterRef("pk")}
+        counts = {
+            f"{kind}_count": count_per_row(Stance.objects.filter(**row, stance=kind), "proposition")
+            for kind in StanceKind.values
+        }
+        return self.annotate(**counts)
+
+    def search(self, words):
+        """Propositions whose statement or slug holds every one of `words`."""
+        queryset = self
+        for word in (words or "").split()[:10]:
+            queryset = queryset.filter(Q(statement__icontains=word) | Q(slug__icontains=word))
+        return queryset
+
+
+class Proposition(VersionedModel):
+    Status = ClaimStatus
+
+    statement = models.CharField(
+        max_length=PROPOSITION_STATEMENT_MAX_LENGTH,
+        unique=True,
+        help_text="A short statement that can be true or false.",
+    )
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        blank=True,
+        validators=[slug_validator],
+        help_text="Used in URLs and filters; made from the statement when left blank.",
+    )
+    description = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    status = models.CharField(
+        max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED, editable=False
+    )
+    status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Any activity: an edit, a verdict or a stance added or removed (the list's "latest").
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+    objects = PropositionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-updated_at", "-id"], name="proposition_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ClaimStatus.values), name="proposition_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="unverified") | ~Q(status_rationale=""),
+                name="proposition_verdict_has_rationale",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statement=""), name="proposition_statement_not_empty"
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="proposition_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="proposition_slug_format"
+            ),
+        ]
+
+    def __str__(self):
+        return self.statement
+
+    def get_absolute_url(self):
+        return reverse("claims:proposition-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if not self.slug:
+            self.slug = proposition_slug(self.statement, exclude_pk=self.pk)
+        if message := reserved_slug_error(self.slug) or (
+            "“grid” is taken by a page address; choose another." if self.slug == "grid" else None
+        ):
+            raise ValidationError({"slug": message})
+
+    def inconsistent_stances(self):
+        """The stances whose claim's verdict disagrees with this proposition's, in one query."""
+        return (
+            self.stances.filter(_inconsistency_condition())
+            .select_related("claim__actor")
+            .order_by(*by_claim_date())
+        )
+
+
+def proposition_slug(statement, *, exclude_pk=None):
+    """A unique slug from the statement's first words: "north-korean-troops-are-deployed"."""
+    from django.utils.text import slugify
+
+    base = "-".join(slugify(statement).split("-")[:8])[:80].strip("-") or "proposition"
+    if base in RESERVED_SLUGS | {"grid"}:
+        base = f"{base}-proposition"
+    taken = set(
+        Proposition.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class PropositionStatusChange(models.Model):
+    """One entry of a proposition's verdict timeline; the same shape as a claim's StatusChange
+    (a separate table, so each timeline keeps its own foreign key and constraints)."""
+
+    proposition = models.ForeignKey(
+        Proposition, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    old_status = models.CharField(max_length=12, choices=ClaimStatus.choices, blank=True)
+    new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposition_status_changes",
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["proposition", "changed_at", "id"], name="propchange_proposition_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_status__in=ClaimStatus.values),
+                name="propchange_new_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
+                name="propchange_old_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_status="unverified") | ~Q(rationale=""),
+                name="propchange_verdict_has_rationale",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.proposition}: {self.old_status or '—'} → {self.new_status}"
+
+
+class StanceQuerySet(models.QuerySet):
+    def inconsistent(self):
+        """Stances whose claim's verdict disagrees with their decided proposition."""
+        return self.filter(_inconsistency_condition())
+
+
+class Stance(models.Model):
+    Kind = StanceKind
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="stances")
+    proposition = models.ForeignKey(Proposition, on_delete=models.CASCADE, related_name="stances")
+    stance = models.CharField(max_length=8, choices=StanceKind.choices)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = StanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposition_id", "stance", "pk"]
+        indexes = [
+            models.Index(fields=["proposition", "stance", "claim"], name="stance_proposition_idx"),
+            models.Index(fields=["claim", "proposition"], name="stance_claim_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "proposition"], name="stance_unique_per_claim"
+            ),
+            models.CheckConstraint(
+                condition=Q(stance__in=StanceKind.values), name="stance_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.stance} “{self.proposition}”"
+
+    @property
+    def expected_status(self):
+        return expected_claim_status(self.proposition.status, self.stance)

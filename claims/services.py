@@ -5,7 +5,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import NOTE_MAX_LENGTH, Citation, Claim, StatusChange
+from .models import (
+    NOTE_MAX_LENGTH,
+    Citation,
+    Claim,
+    Proposition,
+    PropositionStatusChange,
+    Stance,
+    StatusChange,
+)
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
 
@@ -398,3 +406,131 @@ def recapture_sources(*, older_than, by=None):
         if request_capture(source=source, by=by) is not None:
             queued += 1
     return queued
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_proposition(
+    *, by, statement, description="", slug="", status=None, rationale="", at=None
+):
+    """Create a proposition (slug made from the statement when blank) and the first entry of
+    its verdict timeline."""
+    status = status or Proposition.Status.UNVERIFIED
+    validate_status_change(status=status, rationale=rationale)
+    proposition = Proposition(statement=statement.strip(), description=description, slug=slug)
+    proposition.full_clean()
+    _audit(proposition, by, "created")
+    proposition.save()
+    proposition_set_status(
+        proposition=proposition, status=status, rationale=rationale, by=by, at=at
+    )
+    proposition.refresh_from_db()
+    return proposition
+
+
+@transaction.atomic
+def proposition_set_status(*, proposition, status, rationale="", by, at=None):
+    """Record a proposition's verdict: append to its timeline and make it current.
+
+    Never changes its claims: the proposition page lists those that now disagree and offers
+    to apply the verdict to them (apply_proposition_verdict)."""
+    rationale = (rationale or "").strip()
+    validate_status_change(status=status, rationale=rationale)
+    locked = Proposition.objects.select_for_update().get(pk=proposition.pk)
+    user = by if by is not None and by.is_authenticated else None
+    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    at = at or timezone.now()
+    if latest is not None and at < latest.changed_at:
+        raise ValidationError(
+            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
+        )
+    change = PropositionStatusChange.objects.create(
+        proposition=locked,
+        old_status="" if latest is None else locked.status,
+        new_status=status,
+        rationale=rationale,
+        changed_by=user,
+        changed_at=at,
+    )
+    locked.status, locked.status_rationale = status, rationale
+    locked.version += 1
+    _audit(locked, by, f"status → {status}")
+    locked.save(update_fields=["status", "status_rationale", "version", "updated_at"])
+    proposition.status, proposition.status_rationale = status, rationale
+    proposition.version = locked.version
+    return change
+
+
+def _touch(proposition):
+    # A stance added or removed is activity on the proposition (the list's "latest").
+    Proposition.objects.filter(pk=proposition.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def set_stance(*, claim, proposition, stance, note="", by):
+    """Attach `claim` to `proposition` with `stance`, or change the stance it already has."""
+    existing = Stance.objects.select_for_update().filter(claim=claim, proposition=proposition)
+    row = existing.first() or Stance(claim=claim, proposition=proposition)
+    row.stance, row.note = stance, (note or "").strip()
+    row.full_clean(validate_unique=False)
+    _audit(row, by, "stance")
+    row.save()
+    _touch(proposition)
+    return row
+
+
+@transaction.atomic
+def remove_stance(*, stance, by):
+    _audit(stance, by, "stance removed")
+    stance.delete()
+    _touch(stance.proposition)
+
+
+class StaleClaims(Exception):
+    pass
+
+
+@transaction.atomic
+def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
+    """Give each listed claim the verdict its stance implies (claim_set_status, one entry in
+    each timeline), all in one transaction.
+
+    `claim_versions` is {claim id: (version, status) shown on the page}: a claim edited or
+    given a verdict since then is skipped and returned, never overwritten; so is one no
+    longer attached. Returns (applied, skipped), lists of claims."""
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ValidationError({"rationale": "Say why: the rationale is written to every claim."})
+    stances = (
+        proposition.stances.filter(claim_id__in=list(claim_versions))
+        .select_related("claim__actor", "proposition")
+        .select_for_update(of=("self",))
+        .order_by("claim_id")
+    )
+    applied, skipped = [], []
+    for stance in stances:
+        claim = Claim.objects.select_for_update().get(pk=stance.claim_id)
+        expected = stance.expected_status
+        version, status = claim_versions[claim.pk]
+        if (claim.version, claim.status) != (int(version), status) or expected is None:
+            skipped.append(claim)
+            continue
+        if claim.status == expected:
+            continue
+        claim_set_status(claim=claim, status=expected, rationale=rationale, by=by)
+        applied.append(claim)
+    found = {s.claim_id for s in stances}
+    skipped.extend(Claim.objects.filter(pk__in=set(claim_versions) - found))
+    return applied, skipped
+
+
+@transaction.atomic
+def update_proposition(proposition, *, by, expected_version):
+    """Save an edit of a proposition's statement, slug or description (not its verdict)."""
+    current = Proposition.objects.select_for_update().get(pk=proposition.pk)
+    # The verdict is not edited here: keep what proposition_set_status last wrote, so the
+    # history row of this save doesn't show the verdict the editor loaded.
+    proposition.status, proposition.status_rationale = current.status, current.status_rationale
+    return save_versioned(proposition, by=by, expected_version=expected_version)

@@ -44,6 +44,8 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form):
+    from .proposition_views import claim_proposition_context  # it imports this module
+
     citations = list(claim.citations.all())  # prefetched by _get_claim
     return {
         "claim": claim,
@@ -51,6 +53,8 @@ def _claim_detail_context(claim, status_form):
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
         "timeline": claim.status_changes.select_related("changed_by"),
         "status_form": status_form,
+        # The propositions the claim bears on, and the claims that contradict it there.
+        **claim_proposition_context(claim),
     }
 
 
@@ -240,6 +244,17 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        claim = self._save_claim(form)
+        if form.cleaned_data.get("proposition"):
+            services.set_stance(
+                claim=claim,
+                proposition=form.cleaned_data["proposition"],
+                stance=form.cleaned_data["stance"],
+                by=self.request.user,
+            )
+        return claim
+
+    def _save_claim(self, form):
         user = self.request.user
         citations = self.formset.citations(by=user)
         if form.instance.pk is None:

@@ -23,6 +23,7 @@ ANALYST_RIGHTS = {
     "claims.claim": {"view", "add", "change"},
     "claims.citation": {"view", "add", "change", "delete"},
     "claims.statuschange": {"view"},
+    "claims.proposition": {"view", "add", "change"},
     "auth.user": set(),
     "auth.group": set(),
     "authtoken.tokenproxy": set(),

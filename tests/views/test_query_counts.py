@@ -80,8 +80,9 @@ def test_claim_page_costs_the_same_whatever_its_citations_and_timeline(
     for n in range(rows):
         services.add_citation(claim=claim, source=SourceFactory(), role="evidence", by=None)
         services.claim_set_status(claim=claim, status="confirmed", rationale=f"{n}", by=None)
-    # session, user, claim with actor, citations with sources, timeline, 2 x permissions
-    with django_assert_num_queries(7):
+    # session, user, claim with actor, citations with sources, timeline, its stances,
+    # 2 x permissions
+    with django_assert_num_queries(8):
         response = analyst_client.get(claim.get_absolute_url())
     assert len(response.context["evidence"]) == rows
 

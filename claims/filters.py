@@ -4,12 +4,11 @@ URL that filters one filters them all the same way."""
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db import connection
-from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
+from . import search
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
 
-SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
 # ISO dates (YYYY-MM-DD) in the URL; browsers show a date picker for type="date".
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -55,31 +54,26 @@ class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v.pk}
 
 
-class SearchVectorMatches(Expression):
-    """`<claims table>.search_vector @@ websearch_to_tsquery(...)` (PostgreSQL).
+class SearchField(forms.CharField):
+    """The `q` box: websearch syntax parsed into a bounded SearchQuery (claims/search.py),
+    checked by the database once, so a search it can't run is this field's error (a 400
+    page or JSON naming `q`), never a 500 while the results render."""
 
-    search_vector is a generated column the model doesn't declare, so Django can't name it;
-    the table's alias is looked up when the SQL is compiled: inside a subquery Django calls
-    the table U0, and a hard-coded claims_claim would then name the outer query's rows."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, query):
-        super().__init__()
-        self.query = query
-
-    def as_sql(self, compiler, connection):
-        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        sql = f"{table}.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
-        return sql, [SEARCH_CONFIG, self.query]
+    def clean(self, value):
+        value = super().clean(value)
+        value = (value or "").replace("\x00", "").strip()
+        if not value:
+            return None
+        query = search.parse(value)
+        search.check_with_database(query)
+        return query
 
 
-def full_text_search(queryset, query):
-    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
-    if connection.vendor == "postgresql":
-        return queryset.filter(SearchVectorMatches(query))
-    return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+    def filter(self, qs, value):
+        return qs if value is None else search.search_claims(qs, value)
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -132,7 +126,12 @@ class ClaimFilter(django_filters.FilterSet):
     stated_to = django_filters.DateFilter(
         field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
-    q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    q = SearchFilter(
+        label="Text",
+        max_length=MAX_QUERY_LENGTH,
+        help_text="All words must match; “a phrase”, -word to leave out, or between "
+        "alternatives. Actor names and aliases count.",
+    )
     ordering = ClaimOrderingFilter(
         fields=(
             ("stated_on", "stated"),
@@ -171,7 +170,3 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(actor__country=value.upper())
-
-    def filter_text(self, queryset, name, value):
-        value = value.replace("\x00", "").strip()
-        return full_text_search(queryset, value) if value else queryset

@@ -138,6 +138,10 @@ def parse(text):
             current = []
             continue
         words = tuple(w.lower() for w in WORD_PIECE.findall(value))
+        if kind == "word":
+            # PostgreSQL skips stop words inside a word too ("NEAR(a" is just "near"); a
+            # quoted phrase keeps them, so FTS5 matches the words exactly in a row.
+            words = tuple(w for w in words if w not in STOP_WORDS)
         if not words or all(w in STOP_WORDS for w in words):
             continue
         if len(words) > MAX_PHRASE_WORDS:

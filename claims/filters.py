@@ -3,13 +3,15 @@ URL that filters one filters them all the same way."""
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef
 
 from . import search
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+from .models import Actor, ActorKind, Citation, Claim, ClaimStatus, Source
 
 MAX_QUERY_LENGTH = 500
+MAX_ACTOR_VALUES = 20
 # ISO dates (YYYY-MM-DD) in the URL; browsers show a date picker for type="date".
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -30,28 +32,52 @@ class RepeatableTextInput(forms.TextInput):
         return ""
 
 
-class ActorSlugsField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        # Name each unknown slug, rather than Django's generic "not one of the choices".
-        try:
-            return super()._check_values(value)
-        except forms.ValidationError as error:
-            if error.code != "invalid_choice":
-                raise
-            known = set(self.queryset.filter(slug__in=value).values_list("slug", flat=True))
-            unknown = ", ".join(v for v in value if v not in known)
-            raise forms.ValidationError(
-                f"Unknown actor: {unknown}.", code="invalid_choice"
-            ) from None
+class ActorNamesField(forms.Field):
+    """?actor= values, each an actor's name, short name, alias or slug (Actor.objects.resolve):
+    the actors, in order; each value that names no actor, or several, is one message."""
+
+    widget = RepeatableTextInput
+
+    def clean(self, value):
+        values = value or []
+        if isinstance(values, str):
+            values = [values]
+        actors, errors = [], []
+        for text in values[:MAX_ACTOR_VALUES]:
+            try:
+                actors.append(Actor.objects.resolve(text))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if len(values) > MAX_ACTOR_VALUES:
+            errors.append(f"Filter on at most {MAX_ACTOR_VALUES} actors at once.")
+        if errors:
+            raise ValidationError(errors)
+        return actors
 
 
-class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = ActorSlugsField
+class ActorFilter(django_filters.Filter):
+    """Claims by any of the actors, and (unless ?subactors=0) by the actors under them."""
 
-    def get_filter_predicate(self, v):
-        # The field resolves slugs to actors; match on the actor's key, not on the slug
-        # (django-filter would compare the foreign key with the to_field_name value).
-        return {self.field_name: v.pk}
+    field_class = ActorNamesField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        include = self.parent.form.cleaned_data.get("subactors") != "0"
+        ids = Actor.objects.with_subactors(value) if include else [a.pk for a in value]
+        if len(ids) == 1:
+            return qs.filter(actor_id=ids[0])  # the actor index, in list order
+        return qs.filter(actor_id__in=ids)
+
+
+class SourceNamesField(forms.CharField):
+    """?source=: a source's number, title or URL (Source.objects.resolve)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        return Source.objects.resolve(value)
 
 
 class SearchField(forms.CharField):
@@ -76,6 +102,10 @@ class SearchFilter(django_filters.CharFilter):
         return qs if value is None else search.search_claims(qs, value)
 
 
+class SourceFilter(django_filters.CharFilter):
+    field_class = SourceNamesField
+
+
 class IdFilter(django_filters.NumberFilter):
     """A whole-number id: "1.5" is an error, not silently id 1."""
 
@@ -94,14 +124,17 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
 
 
 class ClaimFilter(django_filters.FilterSet):
-    actor = ActorSlugsFilter(
-        field_name="actor",
-        to_field_name="slug",
-        queryset=Actor.objects.all(),
+    actor = ActorFilter(
         widget=RepeatableTextInput(attrs={"list": "actor-suggestions", "autocomplete": "off"}),
-        distinct=False,  # no join: DISTINCT would only slow the list down
         label="Actor",
-        help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",
+        help_text="Name, alias or slug, e.g. Kremlin. Repeat to match any of several.",
+    )
+    subactors = django_filters.ChoiceFilter(
+        choices=[("1", "Included"), ("0", "Left out")],
+        empty_label=None,
+        method="filter_nothing",  # read by the actor filter
+        label="Sub-actors' claims",
+        help_text="e.g. Peskov's, under the Kremlin.",
     )
     status = django_filters.MultipleChoiceFilter(
         choices=ClaimStatus.choices,
@@ -109,7 +142,12 @@ class ClaimFilter(django_filters.FilterSet):
         distinct=False,
         label="Status",
     )
-    source = IdFilter(method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1)
+    source = SourceFilter(
+        method="filter_source",
+        label="Source",
+        max_length=2000,
+        help_text="Its number, title or URL.",
+    )
     kind = django_filters.ChoiceFilter(
         field_name="actor__kind", choices=ActorKind.choices, label="Actor kind", empty_label="Any"
     )
@@ -165,8 +203,11 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(
-            Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value))
+            Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value.pk))
         )
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(actor__country=value.upper())

@@ -249,7 +249,7 @@ class ClaimAdmin(VersionedAdmin):
             query = search.parse(term)
             search.check_with_database(query, queryset.db)
         except ValidationError as error:
-            raise BadRequest(f"Search (q): {' '.join(error.messages)}") from error
+            raise search.SearchRefused(f"Search (q): {' '.join(error.messages)}") from error
         return queryset.filter(search.matches(query, queryset.db)), False
 
     def save_model(self, request, obj, form, change):

@@ -64,7 +64,12 @@ class ActorFilter(django_filters.Filter):
         if not value:
             return qs
         include = self.parent.form.cleaned_data.get("subactors") != "0"
-        ids = Actor.objects.with_subactors(value) if include else [a.pk for a in value]
+        key = (include, *(a.pk for a in value))
+        if getattr(self, "_ids_for", None) != key:
+            # The list applies its filters twice (facets, rows): look the tree up once.
+            ids = Actor.objects.with_subactors(value) if include else [a.pk for a in value]
+            self._ids_for, self._ids = key, ids
+        ids = self._ids
         if len(ids) == 1:
             return qs.filter(actor_id=ids[0])  # the actor index, in list order
         return qs.filter(actor_id__in=ids)

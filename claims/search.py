@@ -20,7 +20,7 @@ letters-and-digits runs the same way on both sides, so "north-korean" searches t
 import re
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import BooleanField, Expression, Q
 from django.db.models.expressions import RawSQL
@@ -45,6 +45,10 @@ STOP_WORDS = frozenset(
     few more most other some such no nor not only own same so than too very s t can will
     just don should now""".split()
 )
+
+
+class SearchRefused(BadRequest):
+    """A search refused outside a form (admin, feed): the 400 page shows this message."""
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,6 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         max_length=300,
         label="Existing source",
         help_text="Its title, URL or number (see the sources list).",
-        widget=forms.TextInput(attrs={"list": "source-suggestions", **SUGGEST_ATTRS}),
     )
     new_source_title = forms.CharField(required=False, max_length=300, label="Or a new source")
     new_source_url = forms.URLField(

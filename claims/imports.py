@@ -28,10 +28,12 @@ from .models import (
     Actor,
     Citation,
     Claim,
+    NameLookupError,
     Source,
     reserved_slug_error,
     slug_validator,
     stated_on_error,
+    unique_slug,
 )
 
 logger = logging.getLogger(__name__)
@@ -147,9 +149,9 @@ def _clean_row(record, line):
             f"text is {len(text):,} characters long; at most {CLAIM_TEXT_MAX_LENGTH:,} allowed"
         )
     slug = value["actor_slug"].strip()
-    if not slug:
-        problems.append("missing actor: actor_slug is empty")
-    else:
+    if not slug and not value.get("actor_name", "").strip():
+        problems.append("missing actor: actor_slug and actor_name are empty")
+    elif slug:
         try:
             slug_validator(slug)
             if len(slug) > _actor_slug.max_length:
@@ -247,6 +249,34 @@ def parse(data):
 
 
 # Checking against the database ----------------------------------------------------------
+
+
+def _resolve_actor_names(rows):
+    """Rows that name their actor without a slug: the actor that name, short name or alias
+    resolves to (Actor.objects.resolve, as the forms), or a new actor with a slug derived
+    from the name; a name several actors answer to is that row's error."""
+    errors, slugs, derived = [], {}, set()
+    for row in rows:
+        if row.actor_slug:
+            continue
+        name = row.actor_name
+        if name not in slugs:
+            try:
+                slugs[name] = Actor.objects.resolve(name).slug
+            except NameLookupError as error:
+                slugs[name] = error if error.candidates else None
+            if slugs[name] is None:  # a new actor: derive its slug, unique in this file too
+                base = slug = unique_slug(Actor, name)
+                number = 2
+                while slug in derived:  # "Nato!" and "NATO" in one file
+                    slug, number = f"{base}-{number}", number + 1
+                derived.add(slug)
+                slugs[name] = slug
+        if isinstance(slugs[name], NameLookupError):
+            errors.append(RowError(row.line, f"actor_name: {slugs[name].messages[0]}"))
+            continue
+        row.actor_slug = slugs[name]
+    return errors
 
 
 def _existing_actors(rows):
@@ -426,6 +456,8 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
             )
         ]
         return report
+    if not errors:
+        errors = _resolve_actor_names(rows)
     if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)

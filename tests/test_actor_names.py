@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from claims import services
+from claims.exports import COLUMNS
 from claims.filters import ClaimFilter
 from claims.models import MAX_SUGGESTIONS, Actor, ActorName, Claim, Source, lookup_key
 from tests.factories import ActorFactory, ClaimFactory, SourceFactory
@@ -327,3 +328,40 @@ def test_claim_made_with_a_derived_slug_is_listed_by_the_actors_name(analyst, an
     )
     response = analyst_client.get(reverse("claims:claim-list") + "?actor=voice+of+korea")
     assert response.status_code == 200 and len(response.context["browser"].claims) == 1
+
+
+# Import ----------------------------------------------------------------------------------------
+
+IMPORT_HEADER = ",".join(COLUMNS)
+
+
+def test_import_row_may_name_its_actor_by_alias_without_a_slug(actors, analyst):
+    from claims.imports import import_claims
+
+    data = f"{IMPORT_HEADER}\n,Troops seen,Near Kursk.,,Кремль,2024-11-04,unverified,,\n"
+    report = import_claims(data.encode(), by=analyst)
+    assert not report.errors, report.errors
+    assert Claim.objects.get().actor == actors["kremlin"]
+
+
+def test_import_creates_a_named_new_actor_with_a_derived_slug(actors, analyst):
+    from claims.imports import import_claims
+
+    data = (
+        f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,Voice of Korea,2024-11-04,unverified,,\n"
+        ",More drills,Near Kursk.,,Voice of Korea,2024-11-05,unverified,,\n"
+    )
+    report = import_claims(data.encode(), by=analyst)
+    assert not report.errors, report.errors
+    assert Actor.objects.get(name="Voice of Korea").slug == "voice-of-korea"
+    assert Claim.objects.filter(actor__slug="voice-of-korea").count() == 2
+
+
+def test_import_row_with_an_ambiguous_actor_name_is_refused_by_line(actors, analyst):
+    from claims.imports import import_claims
+
+    data = f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,MoD,2024-11-04,unverified,,\n"
+    report = import_claims(data.encode(), by=analyst)
+    assert [e.line for e in report.errors] == [2]
+    assert "could be several actors" in report.errors[0].reason
+    assert Claim.objects.count() == 0

@@ -116,9 +116,11 @@ class ActorQuerySet(models.QuerySet):
         the forms show always finds its own actor."""
         if isinstance(text, Actor):
             return text
-        text = (text or "").replace("\x00", "").strip()
+        text = (text or "").strip()
         if not text:
             raise NameLookupError("Enter an actor's name.")
+        if "\x00" in text:  # no name holds one; the databases can't even compare it
+            raise NameLookupError("Unknown actor: a name can't contain a NUL character.")
         exact = list(self.filter(Q(slug=text) | Q(name=text))[:2])
         if len(exact) == 1:
             return exact[0]
@@ -368,7 +370,9 @@ class SourceQuerySet(models.QuerySet):
         Raises NameLookupError listing the candidates when several share the title."""
         if isinstance(text, Source):
             return text
-        text = (text or "").replace("\x00", "").strip()
+        text = (text or "").strip()
+        if "\x00" in text:
+            raise NameLookupError("No source has a NUL character in its title or URL.")
         shown = text[:100]
         if text.isascii() and text.isdecimal():
             found = self.filter(pk=int(text)).first() if int(text) < 2**63 else None

@@ -30,7 +30,8 @@ SEARCH_CONFIG = "claimtracker"
 FTS_TABLE = "claims_claim_fts"
 # A query costs one index probe per term: enough for any real search, not for a flood.
 MAX_TERMS = 20
-MAX_PHRASE_WORDS = 10
+# Words in all (a phrase may be long, e.g. a pasted sentence; not a pasted page).
+MAX_WORDS = 64
 # Letters and digits, as PostgreSQL's parser and FTS5's unicode61 tokenizer split words.
 WORD_PIECE = re.compile(r"[^\W_]+")
 
@@ -134,7 +135,7 @@ def parse(text):
     so is a lone stop word ("the"), which PostgreSQL doesn't index. A search left with no
     words matches nothing, as on PostgreSQL (the SearchQuery is then false)."""
     groups, current = [], []
-    terms = 0
+    terms = words_in_all = 0
     for kind, value, negated in _tokens(text.replace("\x00", "")):
         if kind == "or":
             if current:
@@ -148,9 +149,10 @@ def parse(text):
             words = tuple(w for w in words if w not in STOP_WORDS)
         if not words or all(w in STOP_WORDS for w in words):
             continue
-        if len(words) > MAX_PHRASE_WORDS:
+        words_in_all += len(words)
+        if words_in_all > MAX_WORDS:
             raise ValidationError(
-                f"Keep each phrase to {MAX_PHRASE_WORDS} words or fewer.", code="search"
+                f"Use at most {MAX_WORDS} words in one search, phrases included.", code="search"
             )
         terms += 1
         if terms > MAX_TERMS:

@@ -64,6 +64,7 @@ PARITY = [
     ('kursk "unclosed', set()),
     ("kursk AND NOT fake", {"fake"}),  # FTS5 operators are plain (stop) words here
     ("NEAR(kursk fake)", set()),  # "near kursk" is not in any claim
+    ('<script>"><img src=x onerror=alert(1)> {{ 7*7 }} javascript:alert(1)', set()),
 ]
 
 
@@ -109,7 +110,7 @@ def test_search_finds_a_claim_made_through_the_service(db, analyst):
         "-fake",  # only what to leave out
         "kursk or -fake",
         " ".join(f"word{n}" for n in range(search.MAX_TERMS + 1)),
-        '"' + " ".join(f"w{n}" for n in range(search.MAX_PHRASE_WORDS + 1)) + '"',
+        '"' + " ".join(f"w{n}" for n in range(search.MAX_WORDS + 1)) + '"',
     ],
 )
 def test_search_the_engines_cannot_bound_is_an_error_naming_q(db, query):

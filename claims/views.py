@@ -27,11 +27,22 @@ from .forms import (
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, BadCursor, ClaimBrowser
-from .models import Actor, Citation, Claim, Source, as_of_end, verdict_as_of
+from .models import (
+    LOOKUP_KEY_LENGTH,
+    Actor,
+    Capture,
+    Citation,
+    Claim,
+    LinkState,
+    Source,
+    as_of_end,
+    verdict_as_of,
+)
 from .permissions import AccessMixin, permission_required, read_access_required
 
 logger = logging.getLogger(__name__)
 
+CAPTURES_SHOWN = 50
 MAX_SEARCH_LENGTH = 200
 
 
@@ -46,6 +57,8 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form, as_of=None):
+    from .proposition_views import claim_proposition_context  # it imports this module
+
     citations = list(claim.citations.all())  # prefetched by _get_claim
     timeline = list(claim.status_changes.select_related("changed_by"))
     if as_of is not None:
@@ -61,12 +74,19 @@ def _claim_detail_context(claim, status_form, as_of=None):
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
         "timeline": timeline,
         "status_form": status_form,
+        # The propositions the claim bears on, and the claims that contradict it there.
+        **claim_proposition_context(claim),
     }
 
 
 def _get_claim(pk, as_of=None):
     claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
-        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        Prefetch(
+            "citations",
+            queryset=Citation.objects.select_related("source", "quote_capture").defer(
+                "quote_capture__text"
+            ),
+        )
     )
     if as_of is not None:
         claims = claims.as_of(as_of)  # a claim stated after that day is not found
@@ -260,6 +280,17 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        claim = self._save_claim(form)
+        if form.cleaned_data.get("proposition"):
+            services.set_stance(
+                claim=claim,
+                proposition=form.cleaned_data["proposition"],
+                stance=form.cleaned_data["stance"],
+                by=self.request.user,
+            )
+        return claim
+
+    def _save_claim(self, form):
         user = self.request.user
         citations = self.formset.citations(by=user)
         if form.instance.pk is None:
@@ -385,20 +416,51 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
+        # Sub-actors' claims are the actor's too (Peskov's under the Kremlin) unless the
+        # page is asked to leave them out, as ?actor= does on the claim list.
+        with_subactors = request.GET.get("subactors") != "0"
+        ids = [self.object.pk]
+        if with_subactors:
+            ids = Actor.objects.with_subactors([self.object])
+        claims = Claim.objects.by_actor(self.object)
+        if len(ids) > 1:
+            claims = Claim.objects.filter(actor_id__in=ids)
+        browser = ClaimBrowser(request, claims, fixed=("actor",))
         # The track record counts as the list does: as of the list's date, if it has one.
         as_of = browser.as_of
-        claims = Claim.objects.by_actor(self.object)
         counts = (claims.as_of(as_of) if as_of else claims).status_groups()
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
         ]
         strip = charts.track_strip(claims, as_of=as_of)
+        toggle = request.GET.copy()
+        toggle.pop("page", None)
+        if with_subactors:
+            toggle["subactors"] = "0"
+        else:
+            toggle.pop("subactors", None)
         context = self.get_context_data(
-            object=self.object, browser=browser, track_record=track_record, strip=strip
+            object=self.object,
+            browser=browser,
+            track_record=track_record,
+            strip=strip,
+            with_subactors=with_subactors,
+            has_subactors=len(ids) > 1 or not with_subactors,
+            subactors_toggle=toggle.urlencode(),
         )
         return self.render_to_response(context, status=browser.status_code)
+
+
+@read_access_required
+@require_safe
+def actor_suggest(request):
+    """Actors whose name, short name, alias or slug starts with ?q= (case and accents
+    ignored), at most MAX_SUGGESTIONS, for the actor boxes' suggestion lists."""
+    text = request.GET.get("q", "").replace("\x00", "")[:LOOKUP_KEY_LENGTH]
+    actors = Actor.objects.suggest(text).only("name", "short_name", "slug")
+    results = [{"name": a.name, "short_name": a.short_name, "slug": a.slug} for a in actors]
+    return JsonResponse({"results": results})
 
 
 class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -443,8 +505,25 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
     template_name = "claims/source_list.html"
 
+    @cached_property
+    def link_filter(self):
+        value = self.request.GET.get("link", "")
+        return value if value in LinkState.values or value == "never" else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.link_filter:
+            query = QueryDict(context["page_query"], mutable=True)
+            query["link"] = self.link_filter
+            context["page_query"] = query.urlencode()
+        return {**context, "link": self.link_filter, "link_choices": LinkState.choices}
+
     def get_queryset(self):
         sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        if self.link_filter == "never":
+            sources = sources.exclude(url="").filter(link_state="")
+        elif self.link_filter:
+            sources = sources.filter(link_state=self.link_filter)
         query = self.search_query
         source_id = parse_id(query)
         if source_id is not None:
@@ -461,8 +540,10 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
-        citations = self.object.citations.select_related("claim__actor").order_by(
-            "-claim__stated_on", "-claim_id", "role", "pk"
+        citations = (
+            self.object.citations.select_related("claim__actor", "quote_capture")
+            .defer("quote_capture__text")
+            .order_by("-claim__stated_on", "-claim_id", "role", "pk")
         )
         if self.as_of is not None:
             # The claims stated by then, each with its verdict of that day.
@@ -473,8 +554,14 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
         if self.as_of is not None:
             for citation in page_obj.object_list:
                 citation.claim.status = citation.as_of_status
-        query = f"as_of={self.as_of.isoformat()}" if self.as_of else ""
-        return super().get_context_data(**kwargs, page_obj=page_obj, query=query)
+        captures = list(self.object.captures.defer("text")[:CAPTURES_SHOWN])
+        return super().get_context_data(
+            **kwargs,
+            page_obj=page_obj,
+            captures=captures,
+            latest_text=services.latest_readable_capture(self.object),
+            query=f"as_of={self.as_of.isoformat()}" if self.as_of else "",
+        )
 
 
 class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -532,4 +619,44 @@ def changes_csv(request):
     lines = exports.started(changes_csv_lines(found.rows(found.queryset)))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="changes.csv"'
+    return response
+
+
+# Page captures ------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required("claims.add_capture")
+def source_capture(request, pk):
+    """ "Capture again": queue a capture now (or say one is already under way)."""
+    source = get_object_or_404(Source, pk=pk)
+    if not source.url:
+        messages.error(request, "This source has no URL to capture.")
+        return redirect(source)
+    capture = services.request_capture(source=source, by=request.user)
+    if capture.requested_by_id == request.user.pk and capture.state == Capture.State.QUEUED:
+        messages.success(request, "Capture queued: this page shows it when it is done.")
+    else:
+        messages.info(request, "A capture of this source is already under way.")
+    return redirect(source)
+
+
+@read_access_required
+@require_safe
+def capture_download(request, pk, capture_pk):
+    """The WARC file, always as a download: captured pages are never served as pages of this
+    site (their scripts would run with its cookies)."""
+    from django.http import FileResponse, Http404
+
+    capture = get_object_or_404(Capture, pk=capture_pk, source_id=pk)
+    if not capture.warc:
+        raise Http404("This capture has no file.")
+    response = FileResponse(
+        capture.warc.open("rb"),
+        as_attachment=True,
+        filename=f"source-{pk}-capture-{capture.pk}.warc.gz",
+        content_type="application/warc",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

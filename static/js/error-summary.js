@@ -9,6 +9,13 @@
     return;
   }
   summary.focus();
+  // A form posted to "page#form" comes back scrolled to that spot; the browser's jump to
+  // it can take focus away again, so take it back once, if nothing else has it.
+  window.addEventListener("load", function () {
+    if (document.activeElement === document.body) {
+      summary.focus();
+    }
+  });
   summary.addEventListener("click", function (event) {
     var link = event.target.closest("a[href^='#']");
     if (!link) {

@@ -22,6 +22,7 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
+
 class AppErrorPagesMiddleware:
     """Under DEBUG, Django answers a missing page, a refusal or a crash with its technical
     page; this answers with the app's own 404/403/400/500 pages instead (what users see),
@@ -54,8 +55,12 @@ class AppErrorPagesMiddleware:
             return self.error_response(request, 400, exception, urlconf)
         response = get_resolver(urlconf).resolve_error_handler(500)(request)
         log_response(
-            "%s: %s", response.reason_phrase, request.path, response=response,
-            request=request, exception=exception,
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
         )
         return response
 

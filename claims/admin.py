@@ -1,7 +1,6 @@
 from functools import cached_property
 
 from django import forms
-from django.forms.models import BaseInlineFormSet
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,6 +9,7 @@ from django.core.exceptions import BadRequest, EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin

@@ -36,8 +36,10 @@ def manage(*args, env):
 @pytest.fixture
 def local_env(tmp_path):
     """The file `make` writes, written by the Makefile's own rule into a scratch folder."""
+    makefile = str(ROOT / "Makefile")
+    # make from PATH, as a developer runs it.
     subprocess.run(  # noqa: S603 - fixed argv
-        ["make",  # noqa: S607 - make from PATH, as a developer runs it "--no-print-directory", "-f", str(ROOT / "Makefile"), "var/local.env"],
+        ["make", "--no-print-directory", "-f", makefile, "var/local.env"],  # noqa: S607
         cwd=tmp_path,
         capture_output=True,
         text=True,

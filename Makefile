@@ -6,8 +6,11 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DJANGO_DEBUG=true
+# `make run PORT=8001` serves on another port.
+PORT ?= 8000
+ADDRESS := 127.0.0.1:$(PORT)
 
-.PHONY: install run test lint bench security load restart-test clean
+.PHONY: install manage run test lint bench security load restart-test clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed." >&2; exit 1; }
@@ -15,15 +18,29 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# This checkout's development settings, read by settings.py, so that `.venv/bin/python
+# manage.py ...` typed by hand runs as `make run` does. Never overwritten once written.
+var/local.env:
+	@mkdir -p var
+	@printf '%s\n' \
+	  '# Development settings for this checkout only (read by claimtracker/settings.py).' \
+	  '# Environment variables win over these lines. Delete this file to start over.' \
+	  'DJANGO_DEBUG=true' > $@
+	@echo "Wrote $@ (DJANGO_DEBUG=true for manage.py commands in this checkout)."
+
+install: $(VENV)/.installed var/local.env
+
+# Any manage.py command with the development settings: make manage ARGS="changepassword analyst"
+manage: install
+	$(DEV_ENV) $(BIN)/python manage.py $(ARGS)
 
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
 	$(DEV_ENV) $(BIN)/python manage.py create_demo_users
-	@echo "Serving http://127.0.0.1:8000 — log in as admin, analyst or reader (passwords printed on the first run; reset: .venv/bin/python manage.py changepassword NAME). Ctrl-C stops."
+	@echo "Serving http://$(ADDRESS) — log in as admin, analyst or reader (passwords printed on the first run; reset: .venv/bin/python manage.py changepassword NAME). Ctrl-C stops."
 	@echo "One background worker (page captures) runs beside it; Ctrl-C stops both."
-	$(DEV_ENV) scripts/run.sh $(BIN) 127.0.0.1:8000
+	$(DEV_ENV) scripts/run.sh $(BIN) $(ADDRESS)
 
 # scripts/test.sh picks PostgreSQL (required when CI=true) or SQLite, and installs Chromium.
 test: install

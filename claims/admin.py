@@ -9,6 +9,7 @@ from django.core.exceptions import BadRequest, EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
@@ -159,9 +160,23 @@ class CitationAdminForm(TextareaNewlinesMixin, forms.ModelForm):
     pass
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline shows each field's name once, as a column heading, so its inputs
+    have no <label>; screen readers would announce "edit text" for a quote or a note. Each
+    input gets its name and row as an accessible name instead ("Quote, row 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)  # adds the DELETE box, which needs a name too
+        row = "new row" if index is None else f"row {index + 1}"
+        for field in form.fields.values():
+            label = "Delete" if field.label is None else field.label
+            field.widget.attrs.setdefault("aria-label", f"{label}, {row}")
+
+
 class CitationInline(TolerantAutocompleteMixin, admin.TabularInline):
     model = Citation
     form = CitationAdminForm
+    formset = LabelledInlineFormSet
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "role", "quote", "note"]
@@ -408,6 +423,7 @@ admin.site.register(User, UserAdmin)
 class StanceInline(TolerantAutocompleteMixin, admin.TabularInline):
     model = Stance
     form = CitationAdminForm
+    formset = LabelledInlineFormSet
     extra = 1
     autocomplete_fields = ["claim"]  # never a dropdown of every claim
     fields = ["claim", "stance", "note"]

@@ -4,15 +4,78 @@ failover, network), and a 400 for admin query parameters it can't even hold."""
 import logging
 import sys
 
-from django.core.exceptions import BadRequest
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    MiddlewareNotUsed,
+    PermissionDenied,
+    SuspiciousOperation,
+)
+from django.core.handlers.exception import get_exception_response
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
+from django.http.multipartparser import MultiPartParserError
 from django.template import loader
+from django.urls import Resolver404, get_resolver, resolve
+from django.utils.log import log_response
 from django.views import defaults
 
 from .search import SearchRefused
 
 logger = logging.getLogger(__name__)
+
+
+class AppErrorPagesMiddleware:
+    """Under DEBUG, Django answers a missing page, a refusal or a crash with its technical
+    page; this answers with the app's own 404/403/400/500 pages instead (what users see),
+    while the rest of DEBUG stays (static files, the browsable API, template errors). The
+    traceback of a crash still goes to the console. DJANGO_DEBUG_ERROR_PAGES=true turns it
+    off; outside DEBUG Django already does this, so the middleware removes itself."""
+
+    def __init__(self, get_response):
+        if not settings.DEBUG or settings.DEBUG_ERROR_PAGES:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        urlconf = getattr(request, "urlconf", None)
+        try:
+            # No route: Django would show its technical 404 before any view or middleware
+            # hook runs, so look the path up first.
+            resolve(request.path_info, urlconf)
+        except Resolver404 as exception:
+            return self.error_response(request, 404, exception, urlconf)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        urlconf = getattr(request, "urlconf", None)
+        if isinstance(exception, Http404):
+            return self.error_response(request, 404, exception, urlconf)
+        if isinstance(exception, PermissionDenied):
+            return self.error_response(request, 403, exception, urlconf)
+        if isinstance(exception, BadRequest | SuspiciousOperation | MultiPartParserError):
+            return self.error_response(request, 400, exception, urlconf)
+        response = get_resolver(urlconf).resolve_error_handler(500)(request)
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
+        )
+        return response
+
+    @staticmethod
+    def error_response(request, status, exception, urlconf):
+        return get_exception_response(request, get_resolver(urlconf), status, exception)
+
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5

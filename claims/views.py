@@ -116,6 +116,11 @@ class ClaimDetailView(AccessMixin, AsOfMixin, TemplateView):
         context = _claim_detail_context(claim, form, self.as_of)
         return super().get_context_data(**kwargs, **context)
 
+    def post(self, request, *args, **kwargs):
+        # The page's verdict form posts here, so a refused verdict is shown on the claim's
+        # own address with its errors in place (the form's action adds #mark-status).
+        return claim_status(request, self.kwargs["pk"])
+
 
 @require_POST
 @permission_required("claims.change_claim")

@@ -57,7 +57,34 @@ def env_networks(name: str) -> list:
     return networks
 
 
+def read_local_env(path: Path) -> None:
+    """This checkout's own development settings (`make install` and `make run` write
+    var/local.env), so `manage.py` commands typed by hand run like `make run` does.
+    Lines are NAME=VALUE; `#` starts a comment. The environment always wins, and a
+    deployment has no such file, so production is unaffected."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=VALUE, not {line!r}")
+        os.environ.setdefault(name.strip(), value.strip())
+
+
+# CLAIMTRACKER_LOCAL_ENV names another file; set to empty, no file is read.
+_local_env = os.environ.get("CLAIMTRACKER_LOCAL_ENV", str(BASE_DIR / "var" / "local.env"))
+if _local_env:
+    read_local_env(Path(_local_env))
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Django's technical 404/403/500 pages instead of the app's own, for debugging a failure;
+# off by default so development shows what users see.
+DEBUG_ERROR_PAGES = DEBUG and env_bool("DJANGO_DEBUG_ERROR_PAGES", False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -103,6 +130,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Under DEBUG, the app's own error pages unless DJANGO_DEBUG_ERROR_PAGES asks otherwise.
+    "claims.middleware.AppErrorPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -23,6 +23,8 @@ def production_env(**overrides):
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="example.org",
         DJANGO_SETTINGS_MODULE="claimtracker.settings",
+        # Not this checkout's development settings (var/local.env).
+        CLAIMTRACKER_LOCAL_ENV="",
     )
     for name, value in overrides.items():
         if value is None:

@@ -42,7 +42,7 @@ def test_analyst_journey(analyst_page, live_server, artifacts_dir):
 
     # A claim by that actor citing that source, started from the actor's page.
     page.goto(f"{base}/actors/kcna/")
-    page.get_by_role("button", name="Add a claim by Korean Central News Agency").click()
+    page.get_by_role("link", name="Add a claim by Korean Central News Agency").click()
     expect(page.get_by_label("Actor:", exact=True)).to_have_value("kcna")
     page.get_by_label("Headline:", exact=True).fill("No North Korean troops are in Russia")
     page.get_by_label("Claim:", exact=True).fill("KCNA said no troops had been sent.")

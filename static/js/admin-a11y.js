@@ -1,0 +1,34 @@
+/* The admin's autocomplete boxes (select2) draw a combobox of their own beside the hidden
+   <select>, without a name; in a tabular inline there is no label either. Give each one the
+   name of its <select> (its label, or the aria-label the inline formset sets, "Source,
+   row 2"), on page load and for every row added with "Add another". */
+(function () {
+  "use strict";
+  function nameOf(select) {
+    if (select.getAttribute("aria-label")) {
+      return select.getAttribute("aria-label");
+    }
+    var label = select.id && document.querySelector("label[for='" + select.id + "']");
+    return label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+  }
+  function nameComboboxes() {
+    document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      var container = select.nextElementSibling;
+      var name = nameOf(select);
+      if (!container || !name) {
+        return;
+      }
+      // The box, and the read-only text inside it that shows the choice (empty at first).
+      container.querySelectorAll("[role='combobox'], [role='textbox']").forEach(function (box) {
+        if (!box.getAttribute("aria-label")) {
+          box.setAttribute("aria-label", name);
+        }
+      });
+    });
+  }
+  // select2 is set up on jQuery's ready; run after it, and after each added inline row.
+  window.addEventListener("load", nameComboboxes);
+  document.addEventListener("formset:added", function () {
+    window.setTimeout(nameComboboxes, 0);
+  });
+})();

@@ -185,7 +185,9 @@ class ChangeListView(generics.ListAPIView):
     pagination_class = ChangePagination
     queryset = StatusChange.objects.none()  # for the permission class's model
 
-    def get_queryset(self):
+    def filter_queryset(self, queryset):
+        # Here rather than in get_queryset(): the permission check calls get_queryset() for
+        # every method, and a TRACE with bad dates must still be a 405, not a 400.
         found = Changes(self.request.query_params, request=self.request)
         if not found.is_valid:
             raise ValidationError({name: list(errors) for name, errors in found.errors.items()})

@@ -629,10 +629,17 @@ class ClaimBrowser:
             # The as-of date has its own banner, with its own "show today's" link.
             if name in PAGE_PARAMS or name not in form.fields or name == "as_of":
                 continue
+            field = form.fields[name]
+            offered = [(str(k), str(v)) for k, v in getattr(field, "choices", None) or ()]
+            choices = dict(offered)
+            # A choice with no blank option (sub-actors: included) starts on its first
+            # value: that is the default, not a filter the user added.
+            default = offered[0][0] if offered and "" not in choices else None
             for value in values:
-                if not value.strip():
+                if not value.strip() or (name != "status" and value == default):
                     continue
                 shown = statuses.get(value, value) if name == "status" else value
+                shown = choices.get(shown, shown)
                 active.append(
                     {
                         "label": str(form.fields[name].label or name),

@@ -85,6 +85,19 @@ def test_each_active_filter_has_a_link_removing_only_it(analyst_client):
     }
 
 
+@pytest.mark.parametrize(
+    "query, shown",
+    [("subactors=1", set()), ("subactors=0", {("Sub-actors' claims", "Left out")})],
+)
+def test_a_choice_left_at_its_default_is_not_an_active_filter(analyst_client, query, shown):
+    """Submitting the form sends every select; the default choice filters nothing."""
+    ActorFactory(slug="kremlin")
+    response = analyst_client.get(f"{LIST}?actor=kremlin&{query}")
+    active = {(f["label"], f["value"]) for f in response.context["browser"].active_filters}
+    assert response.status_code == 200
+    assert active - {("Actor", "kremlin")} == shown
+
+
 def test_active_actor_filter_is_kept_when_the_form_is_submitted_again(analyst_client):
     ActorFactory(slug="kremlin")
     response = analyst_client.get(LIST + "?actor=kremlin")

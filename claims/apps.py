@@ -1,4 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def _before_migrate(sender, using, plan=None, **kwargs):
+    from .search_index import drop_sqlite_triggers
+
+    if plan:  # only when migrations will actually run
+        drop_sqlite_triggers(using)
+
+
+def _after_migrate(sender, using, **kwargs):
+    from .search_index import ensure_sqlite_triggers
+
+    ensure_sqlite_triggers(using)
 
 
 class ClaimsConfig(AppConfig):
@@ -7,3 +21,8 @@ class ClaimsConfig(AppConfig):
     # The admin lists the app above its models; "Claims" would name both the app and its
     # Claim model, and the first click would land on the app's index instead.
     verbose_name = "Claim tracking"
+
+    def ready(self):
+        # SQLite's full-text triggers are set aside while migrations rebuild tables.
+        pre_migrate.connect(_before_migrate, sender=self)
+        post_migrate.connect(_after_migrate, sender=self)

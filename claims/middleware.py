@@ -13,12 +13,20 @@ from django.core.exceptions import (
 )
 from django.core.handlers.exception import get_exception_response
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.template import loader
 from django.urls import Resolver404, get_resolver, resolve
 from django.utils.log import log_response
 from django.views import defaults
+
+from .search import SearchRefused
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +245,10 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     test, scripts/load.py --restart)."""
     if caused_by_database_error(exception):
         return database_error_response(request, exception)
+    if isinstance(exception, SearchRefused):
+        # Say which field and why (the search box's message), not just "malformed".
+        page = loader.get_template(template_name).render({"reason": str(exception)}, request)
+        return HttpResponseBadRequest(page)
     return defaults.bad_request(request, exception, template_name)
 
 

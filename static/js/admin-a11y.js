@@ -26,9 +26,11 @@
       });
     });
   }
-  // select2 is set up on jQuery's ready; run after it, and after each added inline row.
-  window.addEventListener("load", nameComboboxes);
-  document.addEventListener("formset:added", function () {
-    window.setTimeout(nameComboboxes, 0);
+  // select2 draws its boxes after jQuery's ready, and again for each row added with "Add
+  // another": name them whenever new elements appear, and once the page has loaded.
+  new MutationObserver(nameComboboxes).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
   });
+  window.addEventListener("load", nameComboboxes);
 })();

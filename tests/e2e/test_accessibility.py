@@ -51,6 +51,7 @@ def axe_violations(page):
 def check_pages(page, base, paths, results):
     for name, path, action in paths:
         page.goto(f"{base}{path}")
+        page.wait_for_load_state("load")
         if action:
             action(page)
         results[name] = axe_violations(page)

@@ -97,7 +97,7 @@ def test_keyboard_focus_is_visible(analyst_page, live_server):
     page = analyst_page
     page.keyboard.press("Tab")
     focused = page.locator(":focus")
-    expect(focused).to_have_text("Skip to content")
+    expect(focused).to_have_text("Skip to results")  # the claim list's first skip link
     expect(focused).to_be_visible()
     outline = focused.evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline == "solid"

@@ -75,7 +75,7 @@ def test_analyst_journey(analyst_page, live_server, artifacts_dir):
     page.get_by_label("Actor:", exact=True).fill("kcna")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"actor=kcna"))
-    rows = page.locator("main table tbody tr")
+    rows = page.locator("main table.claim-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("No North Korean troops are in Russia")
     expect(rows.first).to_contain_text("Denied")

@@ -1,16 +1,18 @@
-"""Case bundles: a whole story (actors, sources, claims, citations, verdict timelines) as one
-JSON file that another database can load, so two teams can exchange a case.
+"""Case bundles: a whole story (actors, sources, claims, citations, verdict timelines, the
+propositions the claims take stances on) as one JSON file that another database can load, so
+two teams can exchange a case.
 
 The format is described in docs/BUNDLE.md. Records refer to each other by stable keys, never
-by database ids: an actor by its slug, a source and a claim by the `key` the file gives them.
-Loading goes through claims/services.py like every other write, in one transaction, and is
-idempotent: a record already in the database (the same slug; the same URL, or title,
-publisher and date; the same actor, date and headline) is kept as it is.
+by database ids: an actor and a proposition by its slug, a source and a claim by the `key` the
+file gives them. Loading goes through claims/services.py like every other write, in one
+transaction, and is idempotent: a record already in the database (the same slug; the same
+URL, or title, publisher and date; the same actor, date and headline; the same claim and
+proposition for a stance) is kept as it is.
 
 Every key of every record is declared in the specs below; a key the loader doesn't know is an
 error naming the record, so nothing in a file is ignored silently. A new optional key (a
-source's reliability, a citation's credibility, a verdict's confidence, a top-level list of
-propositions) is one more line in its spec, read in `_load_*` and written in `_*_record`."""
+source's reliability, a citation's credibility, a verdict's confidence) is one more line in
+its spec, read in `_load_*` and written in `_*_record`."""
 
 import copy
 import datetime
@@ -36,8 +38,12 @@ from .models import (
     CitationRole,
     Claim,
     ClaimStatus,
+    Proposition,
+    PropositionStatusChange,
     Source,
     SourceKind,
+    Stance,
+    StanceKind,
     StatusChange,
 )
 from .permissions import read_access_required
@@ -187,6 +193,18 @@ VERDICT = {
     "rationale": Field(text, ""),
     "by": Field(optional(key), None),
 }
+STANCE = {
+    "proposition": Field(key),
+    "stance": Field(choice(StanceKind)),
+    "note": Field(text, ""),
+}
+PROPOSITION = {
+    "slug": Field(slug),
+    "statement": Field(text),
+    "description": Field(text, ""),
+    # Left out: unverified from the moment it is loaded, as a new proposition starts.
+    "timeline": Field(records(VERDICT), None),
+}
 CLAIM = {
     "key": Field(key),
     "actor": Field(key),
@@ -196,6 +214,7 @@ CLAIM = {
     "citations": Field(records(CITATION), []),
     # Left out: unverified from the date stated, as a new claim starts.
     "timeline": Field(records(VERDICT), None),
+    "stances": Field(records(STANCE), []),
 }
 BUNDLE = {
     "format_version": Field(lambda v: v),
@@ -203,6 +222,7 @@ BUNDLE = {
     "description": Field(text, ""),
     "actors": Field(lambda v: v, []),
     "sources": Field(lambda v: v, []),
+    "propositions": Field(lambda v: v, []),
     "claims": Field(lambda v: v, []),
 }
 # Keys that are the model's own fields under the same name: read and written as they are,
@@ -304,6 +324,7 @@ def parse_bundle(data):
     for section, spec, key_name in (
         ("actors", ACTOR, "slug"),
         ("sources", SOURCE, "key"),
+        ("propositions", PROPOSITION, "slug"),
         ("claims", CLAIM, "key"),
     ):
         items = top.get(section, [])
@@ -344,10 +365,11 @@ def _check_references(sections, errors):
             )
         elif parent and _parent_loops(actor, actors):
             errors.append(f"{actor['where']}: parent {_shown(parent)} makes a loop")
-    verdicts = [v for c in claims.values() for v in c.get("timeline") or []]
-    names = {v["by"] for v in verdicts if v.get("by")}
-    users = get_user_model().objects.filter(username__in=names).values_list("username")
-    users = {name for (name,) in users}
+    propositions = sections["propositions"]
+    wanted = {s["proposition"] for c in claims.values() for s in c.get("stances") or []}
+    wanted = {w for w in wanted if w} - propositions.keys()
+    in_database = Proposition.objects.filter(slug__in=wanted).values_list("slug")
+    known_propositions = propositions.keys() | {slug for (slug,) in in_database}
     for claim in claims.values():
         where = claim["where"]
         if claim.get("actor") and claim["actor"] not in known_actors:
@@ -365,12 +387,22 @@ def _check_references(sections, errors):
             elif source and (source, role) in cited:
                 errors.append(f"{where}: citations[{i}] cites {_shown(source)} as {role} twice")
             cited.add((source, role))
-        for i, verdict in enumerate(claim.get("timeline") or []):
-            if verdict.get("by") and verdict["by"] not in users:
+        taken = set()
+        for i, stance in enumerate(claim.get("stances") or []):
+            proposition = stance.get("proposition")
+            if not proposition:
+                continue
+            if proposition not in known_propositions:
                 errors.append(
-                    f"{where}: timeline[{i}].by {_shown(verdict['by'])} "
-                    "is not a user in this database"
+                    f"{where}: stances[{i}].proposition {_shown(proposition)} "
+                    "is not in the bundle's propositions or the database"
                 )
+            elif proposition in taken:
+                errors.append(
+                    f"{where}: stances[{i}] takes a second stance on {_shown(proposition)} "
+                    "(a claim takes one stance per proposition)"
+                )
+            taken.add(proposition)
 
 
 def _parent_loops(actor, actors):
@@ -390,13 +422,54 @@ def _parent_loops(actor, actors):
 class LoadReport:
     created: dict
     kept: dict
+    # Verdicts whose `by` names no user of this database: loaded without an author.
+    without_author: int = 0
+    unknown_authors: tuple = ()
 
     def summary(self):
         parts = [
             f"{self.created[kind]} new {kind} ({self.kept[kind]} already here)"
-            for kind in ("actors", "sources", "claims")
+            for kind in ("actors", "sources", "propositions", "claims", "stances")
         ]
-        return ", ".join(parts)
+        text = ", ".join(parts)
+        if self.without_author:
+            n = self.without_author
+            text += (
+                f"; {n} verdict{'s' if n != 1 else ''} by users not in this database "
+                f"{'were' if n != 1 else 'was'} loaded without an author "
+                f"(names: {', '.join(self.unknown_authors)})"
+            )
+        return text
+
+
+class Authors:
+    """The users a bundle's verdicts name, looked up in one query. A name this database
+    doesn't know gives no author (a bundle from another team names its own analysts); the
+    names are kept for the load report."""
+
+    def __init__(self, sections):
+        timelines = [
+            record.get("timeline") or []
+            for section in ("claims", "propositions")
+            for record in sections[section].values()
+        ]
+        names = {v["by"] for timeline in timelines for v in timeline if v.get("by")}
+        self.users = {
+            user.username: user for user in get_user_model().objects.filter(username__in=names)
+        }
+        self.unknown = set()
+        self.without_author = 0
+
+    def of(self, verdict, default):
+        """The verdict's author; `default` (who loads the file) when it names nobody."""
+        name = verdict["by"]
+        if name is None:
+            return default
+        if name in self.users:
+            return self.users[name]
+        self.unknown.add(name)
+        self.without_author += 1
+        return None
 
 
 def load_bundle(data, *, by=None, reason="case bundle"):
@@ -405,17 +478,25 @@ def load_bundle(data, *, by=None, reason="case bundle"):
     so loading the same bundle twice changes nothing and writes no history."""
     _, sections = parse_bundle(data)
     report = LoadReport(created=defaultdict(int), kept=defaultdict(int))
+    authors = Authors(sections)
     errors = []
     with transaction.atomic():
         named = {c["actor"] for c in sections["claims"].values()}
         actors = _load_actors(sections["actors"], named, by, reason, report, errors)
         sources = _load_sources(sections["sources"], by, reason, report, errors)
+        propositions = _load_propositions(
+            sections["propositions"], sections["claims"], authors, by, report, errors
+        )
         if not errors:
-            _load_claims(sections["claims"], actors, sources, by, report, errors)
+            claims = _load_claims(sections["claims"], actors, sources, authors, by, report, errors)
+        if not errors:
+            _load_stances(sections["claims"], claims, propositions, by, report, errors)
         if errors:
             transaction.set_rollback(True)
     if errors:
         raise BundleError(errors)
+    report.without_author = authors.without_author
+    report.unknown_authors = tuple(sorted(authors.unknown))
     return report
 
 
@@ -508,25 +589,102 @@ def _load_sources(parsed, by, reason, report, errors):
     return sources
 
 
-def _load_claims(parsed, actors, sources, by, report, errors):
+def _load_propositions(parsed, claims, authors, by, report, errors):
+    """{slug: proposition} for the bundle's propositions and those in the database its
+    stances name. A proposition already here is kept with its timeline as it is."""
+    wanted = parsed.keys() | {s["proposition"] for c in claims.values() for s in c["stances"]}
+    propositions = {p.slug: p for p in Proposition.objects.filter(slug__in=wanted)}
+    for record in parsed.values():
+        if record["slug"] in propositions:
+            report.kept["propositions"] += 1
+            continue
+        first, *later = record["timeline"] or [
+            {"at": None, "status": ClaimStatus.UNVERIFIED, "rationale": "", "by": None}
+        ]
+
+        def save(record=record, first=first, later=later):
+            proposition = _in_timeline(
+                0,
+                lambda: services.create_proposition(
+                    by=authors.of(first, by),
+                    statement=record["statement"],
+                    slug=record["slug"],
+                    description=record["description"],
+                    status=first["status"],
+                    rationale=first["rationale"],
+                    at=first["at"],
+                ),
+            )
+            for i, verdict in enumerate(later, start=1):
+                _in_timeline(
+                    i,
+                    lambda verdict=verdict: services.proposition_set_status(
+                        proposition=proposition,
+                        status=verdict["status"],
+                        rationale=verdict["rationale"],
+                        by=authors.of(verdict, by),
+                        at=verdict["at"],
+                    ),
+                )
+            report.created["propositions"] += 1
+            return proposition
+
+        if proposition := _write(record["where"], errors, save):
+            propositions[record["slug"]] = proposition
+    return propositions
+
+
+def _load_stances(parsed, claims, propositions, by, report, errors):
+    """Each claim's stances, new claims and kept ones alike: a stance is matched by its claim
+    and proposition, and one already here is kept as it is (an analyst may have changed
+    it)."""
+    existing = set(
+        Stance.objects.filter(claim__in=[c.pk for c in claims.values()]).values_list(
+            "claim_id", "proposition_id"
+        )
+    )
+    for record in parsed.values():
+        claim = claims[record["key"]]
+        for i, stance in enumerate(record["stances"]):
+            proposition = propositions[stance["proposition"]]
+            if (claim.pk, proposition.pk) in existing:
+                report.kept["stances"] += 1
+                continue
+
+            def save(claim=claim, stance=stance, proposition=proposition, i=i):
+                try:
+                    services.set_stance(
+                        claim=claim,
+                        proposition=proposition,
+                        stance=stance["stance"],
+                        note=stance["note"],
+                        by=by,
+                    )
+                except ValidationError as error:
+                    raise ValidationError(
+                        {f"stances[{i}].{f}": m for f, m in error.message_dict.items()}
+                    ) from None
+                report.created["stances"] += 1
+                existing.add((claim.pk, proposition.pk))
+
+            _write(record["where"], errors, save)
+
+
+def _load_claims(parsed, actors, sources, authors, by, report, errors):
+    """{claim key: claim}, the claims created and those kept (already here)."""
     records = list(parsed.values())
     existing = {
-        (claim.actor_id, claim.stated_on, claim.headline)
+        (claim.actor_id, claim.stated_on, claim.headline): claim
         for claim in Claim.objects.filter(headline__in={r["headline"] for r in records})
     }
-    users = {
-        user.username: user
-        for user in get_user_model().objects.filter(
-            username__in={v["by"] for r in records for v in r["timeline"] or [] if v["by"]}
-        )
-    }
+    claims = {}
     for record in records:
         actor = actors[record["actor"]]
         identity = (actor.pk, record["stated_on"], record["headline"])
         if identity in existing:
+            claims[record["key"]] = existing[identity]
             report.kept["claims"] += 1
             continue
-        existing.add(identity)
         timeline = record["timeline"] or [
             {
                 "at": datetime.datetime.combine(record["stated_on"], NOON),
@@ -553,7 +711,7 @@ def _load_claims(parsed, actors, sources, by, report, errors):
             claim = _in_timeline(
                 0,
                 lambda: services.create_claim(
-                    by=users.get(first["by"], by),
+                    by=authors.of(first, by),
                     actor=actor,
                     headline=record["headline"],
                     text=record["text"],
@@ -571,13 +729,16 @@ def _load_claims(parsed, actors, sources, by, report, errors):
                         claim=claim,
                         status=verdict["status"],
                         rationale=verdict["rationale"],
-                        by=users.get(verdict["by"], by),
+                        by=authors.of(verdict, by),
                         at=verdict["at"],
                     ),
                 )
             report.created["claims"] += 1
+            return claim
 
-        _write(record["where"], errors, save)
+        if claim := _write(record["where"], errors, save):
+            existing[identity] = claims[record["key"]] = claim
+    return claims
 
 
 def _in_timeline(index, write):
@@ -602,11 +763,11 @@ def _in_timeline(index, write):
 def export_lines(claims, *, title="", description=""):
     """The bundle of `claims` (a filtered queryset) as pretty-printed JSON, a piece at a time.
 
-    The claims stream a chunk at a time; their actors (with every ancestor) and sources are
-    read first, so a reference never points forward. Everything is in an order that
-    loading keeps (claims oldest first, in creation order; sources in creation order; actors
-    parents first, then by slug), so export -> load into an empty database -> export gives
-    the same file."""
+    The claims stream a chunk at a time; their actors (with every ancestor), sources and the
+    propositions they take stances on are read first, so a reference never points forward.
+    Everything is in an order that loading keeps (claims oldest first, in creation order;
+    sources, propositions and each claim's stances in creation order; actors parents first,
+    then by slug), so export -> load into an empty database -> export gives the same file."""
     claims = claims.order_by("stated_on", "pk")
     actors = _actors_with_ancestors(claims)
     sources = list(
@@ -620,6 +781,7 @@ def export_lines(claims, *, title="", description=""):
     yield from _json_list("actors", (_actor_record(a) for a in actors), last=False)
     sources_out = (_source_record(s, source_keys[s.pk]) for s in sources)
     yield from _json_list("sources", sources_out, last=False)
+    yield from _json_list("propositions", _proposition_records(claims), last=False)
     yield from _json_list("claims", _claim_records(claims, source_keys), last=True)
     yield "}\n"
 
@@ -701,12 +863,39 @@ def _source_record(source, source_key):
     return record
 
 
+def _verdict_record(change):
+    """One timeline entry, a claim's StatusChange or a proposition's."""
+    return {
+        "at": change.changed_at.astimezone(datetime.UTC).isoformat(),
+        "status": change.new_status,
+        "rationale": change.rationale,
+        "by": change.changed_by.username if change.changed_by else None,
+    }
+
+
+def _proposition_records(claims):
+    propositions = list(
+        Proposition.objects.filter(stances__claim__in=claims.values("pk")).distinct().order_by("pk")
+    )
+    timelines = defaultdict(list)
+    changes = PropositionStatusChange.objects.filter(proposition__in=propositions)
+    for change in changes.select_related("changed_by").order_by("changed_at", "pk"):
+        timelines[change.proposition_id].append(_verdict_record(change))
+    for proposition in propositions:
+        yield {
+            "slug": proposition.slug,
+            "statement": proposition.statement,
+            "description": proposition.description,
+            "timeline": timelines[proposition.pk],
+        }
+
+
 def _claim_records(claims, source_keys):
     taken_on, taken = None, set()  # claim keys start with the date, so clashes are same-day
     rows = claims.select_related("actor").iterator(chunk_size=CHUNK_SIZE)
     for chunk in batches(rows, CHUNK_SIZE):
         ids = [claim.pk for claim in chunk]
-        citations, timelines = defaultdict(list), defaultdict(list)
+        citations, timelines, stances = defaultdict(list), defaultdict(list), defaultdict(list)
         for citation in Citation.objects.filter(claim_id__in=ids).order_by("pk"):
             citations[citation.claim_id].append(
                 {
@@ -716,12 +905,14 @@ def _claim_records(claims, source_keys):
             )
         changes = StatusChange.objects.filter(claim_id__in=ids).select_related("changed_by")
         for change in changes.order_by("changed_at", "pk"):
-            timelines[change.claim_id].append(
+            timelines[change.claim_id].append(_verdict_record(change))
+        taken = Stance.objects.filter(claim_id__in=ids).select_related("proposition")
+        for stance in taken.order_by("pk"):
+            stances[stance.claim_id].append(
                 {
-                    "at": change.changed_at.astimezone(datetime.UTC).isoformat(),
-                    "status": change.new_status,
-                    "rationale": change.rationale,
-                    "by": change.changed_by.username if change.changed_by else None,
+                    "proposition": stance.proposition.slug,
+                    "stance": stance.stance,
+                    "note": stance.note,
                 }
             )
         for claim in chunk:
@@ -736,6 +927,7 @@ def _claim_records(claims, source_keys):
                 "text": claim.text,
                 "citations": citations[claim.pk],
                 "timeline": timelines[claim.pk],
+                "stances": stances[claim.pk],
             }
 
 

@@ -17,16 +17,29 @@ from django.urls import reverse
 
 from claims import services
 from claims.management.commands.load_demo import DEMO_STORY
-from claims.models import Actor, Citation, Claim, Source, StatusChange
+from claims.models import (
+    Actor,
+    Citation,
+    Claim,
+    Proposition,
+    PropositionStatusChange,
+    Source,
+    Stance,
+    StatusChange,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = (Actor, Source, Claim, Citation, StatusChange)
+MODELS = (
+    *(Actor, Source, Claim, Citation, StatusChange),
+    *(Proposition, PropositionStatusChange, Stance),
+)
+HISTORIES = (Actor, Source, Claim, Citation, Proposition, Stance)
 
 
 def counts():
     rows = [m.objects.count() for m in MODELS]
-    return rows + [m.history.count() for m in (Actor, Source, Claim, Citation)]
+    return rows + [m.history.count() for m in HISTORIES]
 
 
 def export(*filters):
@@ -36,14 +49,18 @@ def export(*filters):
 
 
 def load(tmp_path, bundle):
+    """Load `bundle` (JSON text or data) with load_story; returns what the command printed."""
     path = tmp_path / "bundle.json"
     path.write_text(bundle if isinstance(bundle, str) else json.dumps(bundle), encoding="utf-8")
-    call_command("load_story", str(path), stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("load_story", str(path), stdout=out)
+    return out.getvalue()
 
 
 def wipe():
     """An empty database as far as bundles go (users stay, as on another team's server)."""
     Claim.objects.all().delete()
+    Proposition.objects.all().delete()
     Source.objects.all().delete()
     Actor.objects.update(parent=None)
     Actor.objects.all().delete()
@@ -96,7 +113,7 @@ def hard_story(analyst):
             )
         return made
 
-    claim(
+    fake = claim(
         peskov,
         "Это «фейк»",
         10,
@@ -104,11 +121,40 @@ def hard_story(analyst):
         [(tass, "appearance", "«фейк»", ""), (same[0], "evidence", "", "multi\nline note")],
         [("denied", "Refuted:\n“they were there”", at(28, 7, 1))],
     )
-    claim(kremlin, "Same headline", 10, "One.", [(same[1], "appearance", "q", "")])
+    one = claim(kremlin, "Same headline", 10, "One.", [(same[1], "appearance", "q", "")])
     claim(other, "Same headline", 10, "Two.", [])
     confirmed = [("confirmed", "Yes", at(30))]
-    claim(russia, "Another", 12, "Text", [(tass, "evidence", "", "")], confirmed)
-    return {"peskov": peskov, "russia": russia}
+    another = claim(russia, "Another", 12, "Text", [(tass, "evidence", "", "")], confirmed)
+
+    # Propositions created out of order with the claims, one with a two-step timeline by a
+    # user at odd times, one never decided, one no exported claim takes a stance on.
+    troops = services.create_proposition(
+        by=analyst,
+        statement="Войска КНДР в России",
+        slug="dprk-troops",
+        description='Multi\nline "description" 🇰🇵',
+        at=at(9, 8, 654321),
+    )
+    services.proposition_set_status(
+        proposition=troops, status="confirmed", rationale="Seen:\n“there”", by=analyst, at=at(29)
+    )
+    services.proposition_set_status(
+        proposition=troops, status="denied", rationale="Not quite", by=None, at=at(31, 1, 7)
+    )
+    open_question = services.create_proposition(
+        by=None, statement="Still open", slug="still-open", at=at(11)
+    )
+    services.create_proposition(by=None, statement="Nobody's", slug="nobodys", at=at(11))
+    for made, proposition, stance, note in (
+        (another, open_question, "doubts", ""),
+        (fake, open_question, "denies", "«нет»\nsecond line"),
+        (fake, troops, "denies", ""),
+        (one, troops, "asserts", "Takes it as fact."),
+    ):
+        services.set_stance(
+            claim=made, proposition=proposition, stance=stance, note=note, by=analyst
+        )
+    return {"peskov": peskov, "russia": russia, "fake": fake, "troops": troops}
 
 
 # The demo story
@@ -167,13 +213,43 @@ def _round_trip(tmp_path, *filters):
 def test_demo_round_trip_is_exact(demo, tmp_path):
     first, second = _round_trip(tmp_path)
     assert first == second
-    assert len(json.loads(first)["claims"]) == 16
+    bundle = json.loads(first)
+    assert len(bundle["claims"]) == 16
+    assert [p["slug"] for p in bundle["propositions"]] == [
+        "north-korean-troops-deployed-to-russia",
+        "north-korean-units-fighting-in-kursk",
+        "six-north-koreans-killed-in-donetsk-strike",
+    ]
+    assert sum(len(c["stances"]) for c in bundle["claims"]) == 20
+    assert (Proposition.objects.count(), Stance.objects.count()) == (3, 20)
+
+
+def test_demo_propositions_come_from_the_one_bundle(demo):
+    main = Proposition.objects.get(slug="north-korean-troops-deployed-to-russia")
+    timeline = list(main.status_changes.values_list("new_status", "changed_at"))
+    assert timeline == [
+        ("unverified", datetime.datetime(2024, 10, 4, 12, tzinfo=datetime.UTC)),
+        ("confirmed", datetime.datetime(2024, 10, 28, 12, tzinfo=datetime.UTC)),
+    ]
+    assert main.status_rationale.startswith("The Pentagon said about 10,000")
+    kremlin = Stance.objects.get(proposition=main, claim__actor__slug="kremlin")
+    assert (kremlin.stance, kremlin.note) == ("denies", "“Another piece of fake news.”")
+    assert not (ROOT / "claims" / "demo" / "propositions.json").exists()
 
 
 def test_hard_story_round_trip_is_exact(hard_story, tmp_path):
     first, second = _round_trip(tmp_path)
     assert first == second
     assert 'line \\"two\\"\\ttabbed' in first and "🇷🇺" in first
+    bundle = json.loads(first)
+    # Only the propositions the claims take stances on, in the order they were created.
+    assert [p["slug"] for p in bundle["propositions"]] == ["dprk-troops", "still-open"]
+    assert [[s["proposition"] for s in c["stances"]] for c in bundle["claims"]] == [
+        ["still-open", "dprk-troops"],
+        ["dprk-troops"],
+        [],
+        ["still-open"],
+    ]
 
 
 def test_export_is_canonical_pretty_json(hard_story):
@@ -203,6 +279,15 @@ def test_filtered_export_carries_the_claims_actor_and_its_ancestors(hard_story, 
     assert [c["actor"] for c in bundle["claims"]] == ["dmitry-peskov"]
 
 
+def test_filtered_export_carries_only_the_propositions_its_claims_take_stances_on(hard_story):
+    bundle = json.loads(export("stated_from=2024-10-12"))
+    assert [p["slug"] for p in bundle["propositions"]] == ["still-open"]
+    assert bundle["claims"][0]["stances"] == [
+        {"proposition": "still-open", "stance": "doubts", "note": ""}
+    ]
+    assert json.loads(export("actor=zz-other"))["propositions"] == []
+
+
 def test_filtered_round_trip_is_exact(hard_story, tmp_path):
     first, second = _round_trip(tmp_path, "actor=dmitry-peskov")
     assert first == second
@@ -220,6 +305,84 @@ def test_a_loaded_timeline_keeps_its_dates_users_and_rationales(hard_story, anal
     assert (claim.status, claim.status_rationale) == ("denied", "Refuted:\n“they were there”")
 
 
+def test_a_loaded_proposition_keeps_its_timeline_and_stances(hard_story, analyst, tmp_path):
+    _round_trip(tmp_path)
+    troops = Proposition.objects.get(slug="dprk-troops")
+    timeline = list(
+        troops.status_changes.values_list("new_status", "rationale", "changed_at", "changed_by")
+    )
+    assert timeline == [
+        ("unverified", "", at(9, 8, 654321), analyst.pk),
+        ("confirmed", "Seen:\n“there”", at(29), analyst.pk),
+        ("denied", "Not quite", at(31, 1, 7), None),
+    ]
+    assert (troops.statement, troops.status) == ("Войска КНДР в России", "denied")
+    assert troops.description == 'Multi\nline "description" 🇰🇵'
+    stances = Stance.objects.filter(claim__actor__slug="dmitry-peskov")
+    assert sorted(stances.values_list("proposition__slug", "stance", "note")) == [
+        ("dprk-troops", "denies", ""),
+        ("still-open", "denies", "«нет»\nsecond line"),
+    ]
+
+
+def test_loading_adds_missing_stances_to_kept_claims_and_keeps_existing_ones(tmp_path):
+    load(tmp_path, base_bundle())
+    stance = Stance.objects.get()
+    services.set_stance(
+        claim=stance.claim, proposition=stance.proposition, stance="doubts", note="Ours", by=None
+    )
+    services.proposition_set_status(
+        proposition=stance.proposition, status="unverified", by=None, at=at(30)
+    )
+    bundle = base_bundle()
+    bundle["propositions"].append({"slug": "second", "statement": "A second question"})
+    bundle["claims"][0]["stances"].append({"proposition": "second", "stance": "asserts"})
+    before = counts()
+    out = load(tmp_path, bundle)
+    assert "1 new propositions (1 already here)" in out
+    assert "1 new stances (1 already here)" in out
+    # The analysts' stance and the proposition's later verdict are kept, not overwritten.
+    assert sorted(Stance.objects.values_list("proposition__slug", "stance", "note")) == [
+        ("second", "asserts", ""),
+        ("troops-in-russia", "doubts", "Ours"),
+    ]
+    assert Proposition.objects.get(slug="troops-in-russia").status == "unverified"
+    assert Claim.objects.count() == 1 and counts()[2] == before[2]
+    assert Proposition.objects.get(slug="second").status_changes.count() == 1
+
+
+def test_a_stance_may_name_a_proposition_already_in_the_database(tmp_path):
+    services.create_proposition(by=None, statement="Ours", slug="ours")
+    bundle = base_bundle()
+    bundle["claims"][0]["stances"] = [{"proposition": "ours", "stance": "asserts"}]
+    load(tmp_path, bundle)
+    assert list(Stance.objects.values_list("proposition__slug", "stance")) == [("ours", "asserts")]
+
+
+def test_verdicts_by_users_missing_here_load_without_an_author(analyst, tmp_path):
+    bundle = base_bundle()
+    bundle["claims"][0]["timeline"][0]["by"] = "maria@other-team"
+    bundle["claims"][0]["timeline"][1]["by"] = "analyst"
+    bundle["propositions"][0]["timeline"][1]["by"] = "bob"
+    out = load(tmp_path, bundle)
+    assert (
+        "2 verdicts by users not in this database were loaded without an author "
+        "(names: bob, maria@other-team)"
+    ) in out
+    claim = Claim.objects.get()
+    assert list(claim.status_changes.values_list("changed_by", "rationale")) == [
+        (None, ""),
+        (analyst.pk, "Refuted."),
+    ]
+    proposition = Proposition.objects.get()
+    assert list(proposition.status_changes.values_list("changed_by", "rationale")) == [
+        (None, ""),
+        (None, "Pentagon."),
+    ]
+    # Loading it again creates nothing, so no verdict is loaded without an author.
+    assert "without an author" not in load(tmp_path, bundle)
+
+
 # Bad input: a clear error naming the record and field, nothing written
 
 
@@ -231,6 +394,16 @@ def base_bundle():
             {"slug": "peskov", "name": "Peskov", "parent": "kremlin"},
         ],
         "sources": [{"key": "tass", "title": "TASS", "url": "https://tass.com/x"}],
+        "propositions": [
+            {
+                "slug": "troops-in-russia",
+                "statement": "North Korean troops are in Russia",
+                "timeline": [
+                    {"at": "2024-10-04", "status": "unverified"},
+                    {"at": "2024-10-28", "status": "confirmed", "rationale": "Pentagon."},
+                ],
+            }
+        ],
         "claims": [
             {
                 "key": "kremlin-fake-news",
@@ -243,6 +416,7 @@ def base_bundle():
                     {"at": "2024-10-10", "status": "unverified"},
                     {"at": "2025-04-26T09:30:00Z", "status": "denied", "rationale": "Refuted."},
                 ],
+                "stances": [{"proposition": "troops-in-russia", "stance": "denies"}],
             }
         ],
     }
@@ -251,6 +425,11 @@ def base_bundle():
 def test_the_base_bundle_of_the_bad_input_table_loads(tmp_path):
     load(tmp_path, base_bundle())
     assert Claim.objects.get().status == "denied"
+    proposition = Proposition.objects.get()
+    assert (proposition.slug, proposition.status) == ("troops-in-russia", "confirmed")
+    assert list(Stance.objects.values_list("claim__headline", "stance")) == [
+        ("Fake news", "denies")
+    ]
 
 
 def _set(path, value):
@@ -269,8 +448,10 @@ def _set(path, value):
 
 
 CLAIM = ("claims", 0)
+PROPOSITION = ("propositions", 0)
+STANCE = (*CLAIM, "stances", 0)
 BAD_BUNDLES = {
-    "unknown top-level key": (_set(["propositions"], []), "bundle: unknown key 'propositions'"),
+    "unknown top-level key": (_set(["grades"], []), "bundle: unknown key 'grades'"),
     "missing format_version": (_set(["format_version"], KeyError), "format_version is missing"),
     "later format_version": (_set(["format_version"], 2), "format_version 2 is not 1"),
     "actors not a list": (_set(["actors"], {}), "bundle: actors is not a list"),
@@ -350,10 +531,71 @@ BAD_BUNDLES = {
         _set([*CLAIM, "timeline", 1, "at"], "2024-10-01"),
         "timeline[1].at: The timeline already has a change",
     ),
-    "unknown user": (
-        _set([*CLAIM, "timeline", 1, "by"], "nobody"),
-        'timeline[1].by "nobody" is not a user in this database',
+    "propositions not a list": (_set(["propositions"], {}), "bundle: propositions is not a list"),
+    "unknown proposition key": (
+        _set([*PROPOSITION, "verdict"], "confirmed"),
+        "propositions[0] \"troops-in-russia\": unknown key 'verdict'",
     ),
+    "bad proposition slug": (
+        _set([*PROPOSITION, "slug"], "Troops"),
+        'propositions[0] "Troops": slug "Troops" is not a slug',
+    ),
+    "proposition slug taken by a page (a model rule)": (
+        lambda b: _set([*STANCE, "proposition"], "grid")(_set([*PROPOSITION, "slug"], "grid")(b)),
+        'propositions[0] "grid": slug: “grid” is taken by a page address',
+    ),
+    "missing statement": (
+        _set([*PROPOSITION, "statement"], KeyError),
+        'propositions[0] "troops-in-russia": statement is missing',
+    ),
+    "empty statement (a model rule)": (
+        _set([*PROPOSITION, "statement"], ""),
+        'propositions[0] "troops-in-russia": statement: This field cannot be blank.',
+    ),
+    "proposition slug used twice": (
+        lambda b: b["propositions"].append(copy.deepcopy(b["propositions"][0])) or b,
+        'propositions[1] "troops-in-russia": slug "troops-in-russia" is used twice',
+    ),
+    "proposition verdict without a rationale": (
+        _set([*PROPOSITION, "timeline", 1, "rationale"], ""),
+        'propositions[0] "troops-in-russia": timeline[1].rationale: Say why',
+    ),
+    "proposition timeline out of order": (
+        _set([*PROPOSITION, "timeline", 1, "at"], "2024-10-01"),
+        'propositions[0] "troops-in-russia": timeline[1].at: The timeline already has',
+    ),
+    "bad proposition status": (
+        _set([*PROPOSITION, "timeline", 0, "status"], "maybe"),
+        'propositions[0] "troops-in-russia": timeline[0].status "maybe" is not one of',
+    ),
+    "stance on an unknown proposition": (
+        _set([*STANCE, "proposition"], "troops-in-russiaa"),
+        'claims[0] "kremlin-fake-news": stances[0].proposition "troops-in-russiaa" '
+        "is not in the bundle's propositions or the database",
+    ),
+    "bad stance": (
+        _set([*STANCE, "stance"], "supports"),
+        'claims[0] "kremlin-fake-news": stances[0].stance "supports" '
+        "is not one of asserts, denies, doubts",
+    ),
+    "missing stance": (
+        _set([*STANCE, "stance"], KeyError),
+        'claims[0] "kremlin-fake-news": stances[0].stance is missing',
+    ),
+    "two stances on one proposition": (
+        lambda b: (
+            b["claims"][0]["stances"].append(
+                {"proposition": "troops-in-russia", "stance": "doubts"}
+            )
+            or b
+        ),
+        'claims[0] "kremlin-fake-news": stances[1] takes a second stance on "troops-in-russia"',
+    ),
+    "unknown stance key": (
+        _set([*STANCE, "confidence"], 3),
+        "unknown key 'stances[0].confidence' (known: proposition, stance, note)",
+    ),
+    "stances not a list": (_set([*CLAIM, "stances"], "denies"), 'stances "denies" is not a list'),
     "claim not an object": (_set(["claims", 0], "claim"), "claims[0]: is not an object"),
 }
 
@@ -440,7 +682,7 @@ def test_bundle_costs_the_same_queries_whatever_the_size(reader_client, hard_sto
         _body(reader_client.get(url))
     source = Source.objects.get(publisher="First")
     for n in range(20):
-        services.create_claim(
+        more = services.create_claim(
             by=None,
             actor=hard_story["peskov"],
             headline=f"More {n}",
@@ -448,7 +690,11 @@ def test_bundle_costs_the_same_queries_whatever_the_size(reader_client, hard_sto
             stated_on=datetime.date(2024, 11, 1),
             citations=[Citation(source=source)],
         )
+        proposition = services.create_proposition(by=None, statement=f"More {n}")
+        for on in (proposition, hard_story["troops"]):
+            services.set_stance(claim=more, proposition=on, stance="asserts", by=None)
     with CaptureQueriesContext(connection) as many:
         body = _body(reader_client.get(url))
     assert len(few) == len(many)
-    assert len(json.loads(body)["claims"]) == 24
+    bundle = json.loads(body)
+    assert len(bundle["claims"]) == 24 and len(bundle["propositions"]) == 22

@@ -20,8 +20,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(user, create, extracted, **kwargs):
         if extracted:
-            if not Group.objects.filter(name=extracted).exists():
-                # A transactional test before this one emptied the tables the migration filled.
+            if not Group.objects.filter(name="analyst", permissions__isnull=False).exists():
+                # A transactional test before this one emptied the tables the migrations
+                # filled (content types, permissions, the role groups): fill them again.
+                from django.apps import apps
+                from django.contrib.auth.management import create_permissions
+                from django.contrib.contenttypes.management import create_contenttypes
+
+                for app_config in apps.get_app_configs():
+                    create_contenttypes(app_config, verbosity=0)
+                    create_permissions(app_config, verbosity=0)
                 sync_roles(Group, Permission)
             user.groups.add(Group.objects.get(name=extracted))
             user.is_staff = extracted in ("analyst", "admin")

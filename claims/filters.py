@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 
+from .db import clean_query
 from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
@@ -173,5 +174,5 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(actor__country=value.upper())
 
     def filter_text(self, queryset, name, value):
-        value = value.replace("\x00", "").strip()
+        value = clean_query(value)
         return full_text_search(queryset, value) if value else queryset

@@ -347,7 +347,7 @@ def _update_claim(claim, row, sources, by, report):
     changed = False
     if claim.text != row.text:
         claim.text = row.text
-        services.save_versioned(claim, by=by, expected_version=claim.version, reason="import")
+        services.save_versioned(claim, by=by, version=claim.version, reason="import")
         changed = True
     if (claim.status, claim.status_rationale) != (row.status, row.rationale):
         services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)

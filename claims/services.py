@@ -1,21 +1,62 @@
-"""The only writes that span models or need an audit: every caller (views, admin, API,
-commands) goes through these, so the verdict timeline and the history can't be bypassed."""
+"""The only code that writes the domain tables: every caller (site views, admin, API,
+import, management commands) goes through these functions, so the verdict timeline and the
+history (who and why) can't be bypassed.
 
-from django.core.exceptions import ValidationError
+Every public write is decorated with @service: it runs in one transaction and marks the
+call stack (a context variable, free to read), so a test can flag any row written outside
+a service (tests/test_write_paths.py). A new write function gets both by the decorator."""
+
+import contextvars
+import dataclasses
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import NOTE_MAX_LENGTH, Citation, Claim, StatusChange
+from . import versioning
+from .models import NOTE_MAX_LENGTH, Citation, Claim, Source, StatusChange
+
+# Raised by save_versioned and update_claim; callers catch it from here.
+VersionConflict = versioning.VersionConflict
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
 
+_depth = contextvars.ContextVar("claims_service_depth", default=0)
 
-class VersionConflict(Exception):
-    """Someone else saved the record after this edit began; `current` is what they saved."""
 
-    def __init__(self, current):
-        super().__init__(f"{current._meta.verbose_name} was changed by someone else")
-        self.current = current
+def service(func):
+    """Make `func` a service: one transaction, and in_service() is true while it runs."""
+    atomic = transaction.atomic(func)
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        token = _depth.set(_depth.get() + 1)
+        try:
+            return atomic(*args, **kwargs)
+        finally:
+            _depth.reset(token)
+
+    wrapper.is_service = True
+    return wrapper
+
+
+def in_service():
+    """True while a service function runs (in this thread or task)."""
+    return _depth.get() > 0
+
+
+@dataclasses.dataclass(frozen=True)
+class CitationSpec:
+    """A citation to add, as a form or the API describes it: an existing `source`, or a new
+    source by `new_source_title` (and `new_source_url`) that the service creates."""
+
+    role: str = Citation.Role.APPEARANCE
+    source: Source | None = None
+    new_source_title: str = ""
+    new_source_url: str = ""
+    quote: str = ""
+    note: str = ""
 
 
 def _audit(instance, by, reason):
@@ -26,12 +67,8 @@ def _audit(instance, by, reason):
         instance._change_reason = reason[:100]
 
 
-def _saved_fields(instance):
-    """The fields an edit may write: what forms edit plus the bookkeeping columns.
-    Status is left out: only claim_set_status writes it."""
-    names = [f.name for f in instance._meta.concrete_fields if f.editable and not f.primary_key]
-    extra = {"version", "updated_at", "updated_by"}
-    return names + [f.name for f in instance._meta.concrete_fields if f.name in extra]
+def _user(by):
+    return by if by is not None and by.is_authenticated else None
 
 
 def validate_status_change(*, status, rationale):
@@ -45,28 +82,25 @@ def validate_status_change(*, status, rationale):
         )
 
 
-@transaction.atomic
-def save_versioned(instance, *, by, expected_version, reason=""):
+def _keep_status(instance, current):
+    # The status is not edited here; keep what claim_set_status last wrote, or the history
+    # row of this save would show the status the editor loaded (a rollback).
+    instance.status, instance.status_rationale = current.status, current.status_rationale
+
+
+@service
+def save_versioned(instance, *, by, version, reason=""):
     """Save an edit of an existing actor, source or claim unless someone saved it first.
 
-    Raises VersionConflict (carrying the current row) when `expected_version` is stale."""
-    model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
-    if current.version != int(expected_version):
-        raise VersionConflict(current)
-    if isinstance(instance, Claim):
-        # The status is not edited here; keep what claim_set_status last wrote, or the
-        # history row of this save would show the status the editor loaded (a rollback).
-        instance.status, instance.status_rationale = current.status, current.status_rationale
-    instance.version = current.version + 1
-    if hasattr(instance, "updated_by_id") and by is not None and by.is_authenticated:
+    Raises VersionConflict (carrying the current row) when `version` is stale."""
+    if hasattr(instance, "updated_by_id") and _user(by) is not None:
         instance.updated_by = by
     _audit(instance, by, reason)
-    instance.save(update_fields=_saved_fields(instance))
-    return instance
+    prepare = _keep_status if isinstance(instance, Claim) else None
+    return versioning.save_versioned(instance, version=version, prepare=prepare)
 
 
-@transaction.atomic
+@service
 def create_record(instance, *, by, reason=""):
     """Create an actor, source or citation with its author recorded in the history."""
     _audit(instance, by, reason)
@@ -74,13 +108,57 @@ def create_record(instance, *, by, reason=""):
     return instance
 
 
-@transaction.atomic
+@service
+def update_citation(citation, *, by, reason=""):
+    """Save an edited citation (its source, role, quote or note)."""
+    _audit(citation, by, reason)
+    citation.save()
+    return citation
+
+
+@service
 def delete_record(instance, *, by, reason=""):
+    """Delete an actor, source or citation (a claim: delete_claim)."""
+    if isinstance(instance, Claim):
+        return delete_claim(instance, by=by, reason=reason)
     _audit(instance, by, reason)
     instance.delete()
+    return None
 
 
-@transaction.atomic
+def claim_delete_consequences(claim):
+    """What goes with a claim when it is deleted, in words for a confirmation page."""
+    return [
+        f"its citations ({claim.citations.count()}); the sources themselves stay",
+        f"its verdict timeline ({claim.status_changes.count()} entries)",
+    ]
+
+
+@service
+def delete_claim(claim, *, by, reason=""):
+    """Delete a claim with its citations and its verdict timeline: admins only, since the
+    timeline is otherwise append-only. Returns what went with it (claim_delete_consequences)."""
+    if by is not None and not by.has_perm("claims.delete_claim"):
+        raise PermissionDenied("Only an admin may delete a claim and its timeline.")
+    gone = claim_delete_consequences(claim)
+    _audit(claim, by, reason or "deleted with " + "; ".join(gone))
+    claim.delete()
+    return gone
+
+
+def _citation_row(citation, *, by):
+    """An unsaved Citation from a CitationSpec (creating its new source), or as given."""
+    if not isinstance(citation, CitationSpec):
+        return citation
+    source = citation.source
+    if source is None:
+        source = create_record(
+            Source(title=citation.new_source_title.strip(), url=citation.new_source_url), by=by
+        )
+    return Citation(source=source, role=citation.role, quote=citation.quote, note=citation.note)
+
+
+@service
 def create_claim(
     *,
     by,
@@ -94,12 +172,13 @@ def create_claim(
     citations=(),
     checked=False,
 ):
-    """Create a claim, its citations and the first entry of its verdict timeline.
+    """Create a claim, its citations (Citation rows or CitationSpecs) and the first entry of
+    its verdict timeline.
 
     `checked=True` (the import, which has checked every row itself) skips the one query per
     database constraint that full_clean() makes; the database still enforces them."""
     validate_status_change(status=status, rationale=rationale)
-    user = by if by is not None and by.is_authenticated else None
+    user = _user(by)
     claim = Claim(
         actor=actor,
         headline=headline,
@@ -112,14 +191,33 @@ def create_claim(
     claim.full_clean(validate_unique=not checked, validate_constraints=not checked)
     claim.save()
     for citation in citations:
-        citation.claim = claim
-        create_record(citation, by=by)
+        row = _citation_row(citation, by=by)
+        row.claim = claim
+        create_record(row, by=by)
     claim_set_status(claim=claim, status=status, rationale=rationale, by=by, at=at)
     claim.refresh_from_db()
     return claim
 
 
-@transaction.atomic
+@service
+def update_claim(*, claim, changes, add_citations=(), remove_citations=(), by, version, reason=""):
+    """Edit a claim in one step: its fields (`changes`, {field: value}), citations removed
+    and added (Citation rows or CitationSpecs). Refused with VersionConflict when someone
+    saved the claim after `version` was loaded; nothing is written then. The caller has
+    validated `changes` (the claim form, the serializer)."""
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    save_versioned(claim, by=by, version=version, reason=reason)
+    for citation in remove_citations:
+        delete_record(citation, by=by)
+    for citation in add_citations:
+        row = _citation_row(citation, by=by)
+        row.claim = claim
+        create_record(row, by=by)
+    return claim
+
+
+@service
 def claim_set_status(*, claim, status, rationale="", by, at=None):
     """Record a verdict: append a StatusChange and make it the claim's current status.
 
@@ -128,8 +226,8 @@ def claim_set_status(*, claim, status, rationale="", by, at=None):
     rationale = (rationale or "").strip()
     validate_status_change(status=status, rationale=rationale)
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    user = by if by is not None and by.is_authenticated else None
-    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    user = _user(by)
+    latest = locked.status_changes.latest_first().first()
     at = at or timezone.now()
     if latest is not None and at < latest.changed_at:
         # The claim's status is the timeline's latest entry; an earlier one would disagree.
@@ -154,8 +252,15 @@ def claim_set_status(*, claim, status, rationale="", by, at=None):
     return change
 
 
-@transaction.atomic
+@service
 def add_citation(*, claim, source, role, quote="", note="", by):
     return create_record(
         Citation(claim=claim, source=source, role=role, quote=quote, note=note), by=by
     )
+
+
+@service
+def load_generated_rows(write):
+    """Run `write()`, which fills the tables in bulk with synthetic rows (generate_claims, for
+    benchmarks and load tests): no history rows, by design, and no author."""
+    return write()

@@ -20,6 +20,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, T
 from django.views.generic.edit import UpdateView
 
 from . import exports, imports, jsonld, services
+from .db import COUNT_CAP, FACET_TIMEOUT_MS, clean_query, run_within
 from .filters import ClaimFilter
 from .forms import (
     ActorForm,
@@ -30,8 +31,9 @@ from .forms import (
     StatusForm,
     parse_id,
 )
-from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Citation, Claim, Source, run_within
+from .models import Actor, Citation, Claim, Source
 from .permissions import AccessMixin, permission_required
+from .versioning import VersionConflict
 
 logger = logging.getLogger(__name__)
 
@@ -463,7 +465,7 @@ class VersionedEditMixin:
         try:
             with transaction.atomic():
                 self.object = self.save_form(form)
-        except services.VersionConflict as conflict:
+        except VersionConflict as conflict:
             form.refuse_stale_save(conflict.current)
             return self.render_to_response(self.get_context_data(form=form), status=409)
         except IntegrityError:
@@ -480,7 +482,7 @@ class VersionedEditMixin:
         if form.instance.pk is None:
             return services.create_record(form.instance, by=self.request.user)
         return services.save_versioned(
-            form.instance, by=self.request.user, expected_version=form.cleaned_data["version"]
+            form.instance, by=self.request.user, version=form.cleaned_data["version"]
         )
 
     def get_object(self, queryset=None):
@@ -550,30 +552,18 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
-        user = self.request.user
-        citations = self.formset.citations(by=user)
+        data, citations = form.cleaned_data, self.formset.citations()
+        fields = {name: data[name] for name in ClaimForm.Meta.fields}
         if form.instance.pk is None:
-            data = form.cleaned_data
-            return services.create_claim(
-                by=user,
-                actor=data["actor"],
-                headline=data["headline"],
-                text=data["text"],
-                stated_on=data["stated_on"],
-                citations=citations,
-            )
-        claim = super().save_form(form)
-        for citation in form.cleaned_data.get("remove_citations", ()):
-            services.delete_record(citation, by=user)
-        for citation in citations:
-            services.add_citation(
-                claim=claim,
-                source=citation.source,
-                role=citation.role,
-                quote=citation.quote,
-                by=user,
-            )
-        return claim
+            return services.create_claim(by=self.request.user, citations=citations, **fields)
+        return services.update_claim(
+            claim=form.instance,
+            changes=fields,
+            add_citations=citations,
+            remove_citations=data.get("remove_citations", ()),
+            by=self.request.user,
+            version=data["version"],
+        )
 
     def get_success_url(self):
         return self.object.get_absolute_url()
@@ -615,14 +605,7 @@ class ClaimDeleteView(RecordDeleteView):
     model = Claim
 
     def consequences(self):
-        claim = self.object
-        return {
-            "blocked": "",
-            "also": [
-                f"its citations ({claim.citations.count()}); the sources themselves stay",
-                f"its verdict timeline ({claim.status_changes.count()} entries)",
-            ],
-        }
+        return {"blocked": "", "also": services.claim_delete_consequences(self.object)}
 
     def get_success_url(self):
         return reverse("claims:claim-list")
@@ -644,7 +627,7 @@ class SearchListMixin(LenientPaginationMixin):
 
     @cached_property
     def search_query(self):
-        return self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+        return clean_query(self.request.GET.get("q", ""), MAX_SEARCH_LENGTH)
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]

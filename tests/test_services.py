@@ -86,11 +86,11 @@ def test_save_versioned_refuses_a_stale_edit(analyst):
     claim = ClaimFactory(headline="first")
     stale_version = claim.version
     claim.headline = "second"
-    services.save_versioned(claim, by=analyst, expected_version=stale_version)
+    services.save_versioned(claim, by=analyst, version=stale_version)
     stale = Claim.objects.get(pk=claim.pk)
     stale.headline = "third"
     with pytest.raises(services.VersionConflict):
-        services.save_versioned(stale, by=analyst, expected_version=stale_version)
+        services.save_versioned(stale, by=analyst, version=stale_version)
     assert Claim.objects.get(pk=claim.pk).headline == "second"
 
 
@@ -99,7 +99,7 @@ def test_save_versioned_does_not_overwrite_the_status(analyst):
     form_copy = Claim.objects.get(pk=claim.pk)
     services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
     form_copy.headline = "Edited headline"
-    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     claim.refresh_from_db()
     assert (claim.headline, claim.status) == ("Edited headline", "denied")
 
@@ -109,7 +109,7 @@ def test_save_versioned_history_shows_no_status_rollback(analyst):
     form_copy = Claim.objects.get(pk=claim.pk)
     services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
     form_copy.headline = "Edited headline"
-    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     latest = claim.history.latest("history_date")
     assert (latest.headline, latest.status, latest.status_rationale) == (
         "Edited headline",

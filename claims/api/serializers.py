@@ -74,7 +74,7 @@ class VersionedSerializer(serializers.ModelSerializer):
         for name, value in validated_data.items():
             setattr(instance, name, value)
         return services.save_versioned(
-            instance, by=self.context["request"].user, expected_version=expected
+            instance, by=self.context["request"].user, version=expected
         )
 
 

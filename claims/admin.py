@@ -186,8 +186,8 @@ def _status_action(status):
 
 class LargeTablePaginator(Paginator):
     """No COUNT(*) over a million rows on every changelist view: the table's estimated size
-    when nothing filters the list; filtered, an exact count up to 10,000 rows and the
-    planner's estimate beyond (models.approximate_count)."""
+    when nothing filters the list; filtered, an exact count up to COUNT_CAP rows and the
+    planner's estimate beyond (db.approximate_count)."""
 
     @cached_property
     def count(self):

@@ -73,9 +73,7 @@ class VersionedSerializer(serializers.ModelSerializer):
         expected = validated_data.pop("version")
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return services.save_versioned(
-            instance, by=self.context["request"].user, version=expected
-        )
+        return services.save_versioned(instance, by=self.context["request"].user, version=expected)
 
 
 class ActorSerializer(VersionedSerializer):

@@ -16,6 +16,7 @@ from .db import approximate_count, clean_query, estimated_row_count
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
 from .forms import ActorForm, SourceForm, TextareaNewlinesMixin
 from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source, StatusChange
+from .permissions import can_read
 from .versioning import VERSION_FIELD, StaleEditMixin, version_form_field
 
 
@@ -43,6 +44,14 @@ class TolerantAutocompleteMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadRuleMixin:
+    """Viewing a claims model in the admin follows the site's read rule (can_read); the
+    admin itself is for staff only, as Django decides."""
+
+    def has_view_permission(self, request, obj=None):
+        return can_read(request.user, self.model) or super().has_view_permission(request, obj)
 
 
 class ListQueryGuardMixin:
@@ -98,7 +107,11 @@ class ServiceWritesMixin:
 
 
 class VersionedAdmin(
-    ServiceWritesMixin, ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin
+    ReadRuleMixin,
+    ServiceWritesMixin,
+    ListQueryGuardMixin,
+    TolerantAutocompleteMixin,
+    SimpleHistoryAdmin,
 ):
     """Edits of versioned rows go through services.save_versioned: a stale save is refused.
     A history "revert" is such an edit too (simple-history calls save_model)."""
@@ -341,7 +354,11 @@ class ClaimAdmin(VersionedAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(
-    ServiceWritesMixin, ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin
+    ReadRuleMixin,
+    ServiceWritesMixin,
+    ListQueryGuardMixin,
+    TolerantAutocompleteMixin,
+    SimpleHistoryAdmin,
 ):
     form = CitationAdminForm
     list_display = ["claim", "source", "role"]
@@ -361,7 +378,7 @@ class CitationAdmin(
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ListQueryGuardMixin, admin.ModelAdmin):
+class StatusChangeAdmin(ReadRuleMixin, ListQueryGuardMixin, admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
     list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]

@@ -1,4 +1,5 @@
-"""Who may open and post to every page of the analyst UI: anonymous, reader, analyst, admin."""
+"""Who may open and post to every page of the analyst UI: anonymous, a signed-in user with
+no role, reader, analyst, admin."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,7 @@ from claims.models import Actor, Claim, Source
 from tests.factories import ActorFactory, UserFactory
 from tests.views.conftest import actor_form_data, claim_form_data, source_form_data
 
-ROLES = ["anonymous", "reader", "analyst", "admin"]
+ROLES = ["anonymous", "norole", "reader", "analyst", "admin"]
 READ_PAGES = {
     "home": lambda w: {},
     "claim-list": lambda w: {},
@@ -82,7 +83,7 @@ def world(claim, actor, source):
 def client_for(role):
     client = Client()
     if role != "anonymous":
-        client.force_login(UserFactory(username=role, role=role))
+        client.force_login(UserFactory(username=role, role=None if role == "norole" else role))
     return client
 
 
@@ -98,6 +99,9 @@ def test_read_page_get(world, role, name):
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
+    elif role == "norole":
+        assert response.status_code == 403
+        assert world["claim"].headline.encode() not in response.content
     else:
         assert response.status_code == 200
 
@@ -107,7 +111,8 @@ def test_read_page_get(world, role, name):
 def test_read_page_post_changes_nothing(world, role, name):
     before = _state()
     response = client_for(role).post(reverse(f"claims:{name}", kwargs=READ_PAGES[name](world)))
-    assert response.status_code == (302 if role == "anonymous" else 405)
+    expected = {"anonymous": 302, "norole": 403}.get(role, 405)  # the read rule comes first
+    assert response.status_code == expected
     assert _state() == before
 
 
@@ -190,3 +195,13 @@ def test_refusal_page_is_in_the_site_style_and_says_why(world, reader_client):
     assert response.status_code == 403
     assert b"You can't do that with this account" in response.content
     assert b"css/claimtracker.css" in response.content
+
+
+@pytest.mark.parametrize("name", ["claim-list", "claim-export-csv", "status-feed"])
+def test_leaving_the_reader_group_ends_web_access(world, reader, name):
+    client = Client()
+    client.force_login(reader)
+    url = reverse(f"claims:{name}", kwargs=READ_PAGES[name](world))
+    assert client.get(url).status_code == 200
+    reader.groups.clear()
+    assert client.get(url).status_code == 403

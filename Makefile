@@ -28,7 +28,7 @@ run: install
 test: install
 	$(DEV_ENV) scripts/test.sh $(BIN)
 
-# Benchmark on PostgreSQL (issue 6): generates or reuses ct_bench (1M claims) and ct_bench_small
+# Benchmark on PostgreSQL (pages and API at a million claims): generates or reuses ct_bench (1M claims) and ct_bench_small
 # (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000
 bench: install
 	$(BIN)/python bench/run.py
@@ -43,7 +43,8 @@ load: install
 restart-test: install
 	$(BIN)/python scripts/load.py --restart $(LOAD_ARGS)
 
-# wapiti and sqlmap (pinned, in .venv-security) against a local server with the demo data.
+# Security scanners (wapiti, sqlmap; pinned, in .venv-security) against a local server with
+# the demo data: they probe every page for injection, XSS and CSRF faults.
 security: install
 	scripts/security.sh
 

@@ -41,7 +41,7 @@ CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
 MAX_SEARCH_LENGTH = 200
 # Numbered (OFFSET) pages reach this many rows deep. Deeper, the default order goes on with a
-# cursor; other orders stop there: an OFFSET of 500,000 reads half the table (6 s, issue 6).
+# cursor; other orders stop there: an OFFSET of 500,000 reads half the table (6 s).
 OFFSET_ROWS_LIMIT = COUNT_CAP
 DEFAULT_ORDER = ("-stated_on", "-pk")
 CURSOR_PARAMS = ("before", "after")
@@ -147,7 +147,7 @@ class ClaimBrowser:
 
     `fixed` names parameters the page sets itself (the actor on an actor's page).
 
-    Bounded at any table size (issue 6, bench/RESULTS.md): status facets are counted up to
+    Bounded at any table size (bench/RESULTS.md): status facets are counted up to
     COUNT_CAP each within a time budget, the unfiltered total is PostgreSQL's estimate, the
     actor facet samples the newest COUNT_CAP matches; facets are cached per filter for
     CLAIM_FACET_CACHE_SECONDS. Pages: numbered within the first OFFSET_ROWS_LIMIT rows, then

@@ -1,4 +1,4 @@
-"""Claim list pages at any depth (issue 6): "Older" / "Newer" links carry a cursor on
+"""Claim list pages at any depth (a million claims): "Older" / "Newer" links carry a cursor on
 (stated_on, id), so a deep page costs what the first costs; numbered pages stop at
 OFFSET_ROWS_LIMIT rows; a damaged cursor is a 400 with a message, never a 500."""
 

@@ -2,7 +2,8 @@
 
 anonymous, a user with no role and reader (not staff) are sent to the admin login; analyst
 has the role's model permissions (view/add/change on the domain, delete only citations, no
-users or groups); admin has everything. A model registered later without a row here fails the first test."""
+users or groups); admin has everything. A model registered later without a row here fails
+the first test."""
 
 import pytest
 from django.contrib import admin

@@ -77,9 +77,7 @@ def test_claim_rejects_bad_values(field, value):
 
 
 def test_claim_verdict_needs_a_rationale():
-    assert_refused(
-        lambda: claim_past_the_services(status=Claim.Status.DENIED, status_rationale="")
-    )
+    assert_refused(lambda: claim_past_the_services(status=Claim.Status.DENIED, status_rationale=""))
 
 
 def test_actor_with_claims_cannot_be_deleted():

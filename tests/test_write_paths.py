@@ -226,50 +226,56 @@ def _admin_claim_data(actor, **extra):
     }
 
 
+def _inline(claim, rows, *, initial):
+    """The admin claim form's inline data: citation rows as dicts, the timeline unchanged."""
+    data = {"citations-TOTAL_FORMS": str(len(rows)), "citations-INITIAL_FORMS": str(initial)}
+    for n, row in enumerate(rows):
+        data.update({f"citations-{n}-{key}": value for key, value in row.items()})
+        data[f"citations-{n}-claim"] = claim.pk if claim else ""
+    if claim is not None:
+        data.update(
+            {
+                "status_changes-TOTAL_FORMS": "1",
+                "status_changes-INITIAL_FORMS": "1",
+                "status_changes-0-id": claim.status_changes.get().pk,
+                "status_changes-0-claim": claim.pk,
+            }
+        )
+    return data
+
+
+def admin_delete(client, obj):
+    """Confirm the admin's delete page for `obj`; the row must be gone."""
+    name = obj._meta.model_name
+    response = client.post(reverse(f"admin:claims_{name}_delete", args=[obj.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
 def test_admin_add_change_inline_and_delete(guard, admin_client):
     actor, source, other = ActorFactory(), SourceFactory(), SourceFactory()
+    first = {"source": source.pk, "role": "appearance", "quote": "words"}
     response = admin_client.post(
         reverse("admin:claims_claim_add"),
-        _admin_claim_data(
-            actor,
-            **{
-                "citations-TOTAL_FORMS": "1",
-                "citations-0-source": source.pk,
-                "citations-0-role": "appearance",
-                "citations-0-quote": "words",
-            },
-        ),
+        _admin_claim_data(actor, **_inline(None, [first], initial=0)),
     )
     assert response.status_code == 302
     claim = Claim.objects.get(headline="Admin claim")
     assert claim.status_changes.count() == 1
     citation = claim.citations.get()
     assert citation.source == source
-    response = admin_client.post(
-        reverse("admin:claims_claim_change", args=[claim.pk]),
-        _admin_claim_data(
-            actor,
-            headline="Admin claim, edited",
-            version=claim.version,
-            **{
-                "citations-TOTAL_FORMS": "2",
-                "citations-INITIAL_FORMS": "1",
-                "citations-0-id": citation.pk,
-                "citations-0-claim": claim.pk,
-                "citations-0-source": source.pk,
-                "citations-0-role": "appearance",
-                "citations-0-quote": "other words",
-                "citations-1-claim": claim.pk,
-                "citations-1-source": other.pk,
-                "citations-1-role": "evidence",
-                "status_changes-TOTAL_FORMS": "1",
-                "status_changes-INITIAL_FORMS": "1",
-                "status_changes-0-id": claim.status_changes.get().pk,
-                "status_changes-0-claim": claim.pk,
-            },
-        ),
-    )
-    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    edited = {**first, "id": citation.pk, "quote": "other words"}
+    added = {"source": other.pk, "role": "evidence"}
+
+    def change(rows, initial):
+        claim.refresh_from_db()
+        data = _admin_claim_data(actor, headline="Admin claim, edited", version=claim.version)
+        data.update(_inline(claim, rows, initial=initial))
+        url = reverse("admin:claims_claim_change", args=[claim.pk])
+        response = admin_client.post(url, data)
+        assert response.status_code == 302, response.context and response.context["errors"]
+
+    change([edited, added], initial=1)
     claim.refresh_from_db()
     assert claim.headline == "Admin claim, edited"
     assert sorted(claim.citations.values_list("role", "quote")) == [
@@ -278,45 +284,11 @@ def test_admin_add_change_inline_and_delete(guard, admin_client):
     ]
     # The inline's delete box.
     kept = claim.citations.get(role="evidence")
-    response = admin_client.post(
-        reverse("admin:claims_claim_change", args=[claim.pk]),
-        _admin_claim_data(
-            actor,
-            headline="Admin claim, edited",
-            version=claim.version,
-            **{
-                "citations-TOTAL_FORMS": "2",
-                "citations-INITIAL_FORMS": "2",
-                "citations-0-id": citation.pk,
-                "citations-0-claim": claim.pk,
-                "citations-0-source": source.pk,
-                "citations-0-role": "appearance",
-                "citations-0-quote": "other words",
-                "citations-0-DELETE": "on",
-                "citations-1-id": kept.pk,
-                "citations-1-claim": claim.pk,
-                "citations-1-source": other.pk,
-                "citations-1-role": "evidence",
-                "status_changes-TOTAL_FORMS": "1",
-                "status_changes-INITIAL_FORMS": "1",
-                "status_changes-0-id": claim.status_changes.get().pk,
-                "status_changes-0-claim": claim.pk,
-            },
-        ),
-    )
-    assert response.status_code == 302
+    change([{**edited, "DELETE": "on"}, {**added, "id": kept.pk}], initial=2)
     assert list(claim.citations.values_list("pk", flat=True)) == [kept.pk]
-    response = admin_client.post(
-        reverse("admin:claims_claim_delete", args=[claim.pk]), {"post": "yes"}
-    )
-    assert response.status_code == 302
-    assert not Claim.objects.filter(pk=claim.pk).exists()
+    admin_delete(admin_client, claim)
     assert not StatusChange.objects.filter(claim_id=claim.pk).exists()
-    response = admin_client.post(
-        reverse("admin:claims_actor_delete", args=[actor.pk]), {"post": "yes"}
-    )
-    assert response.status_code == 302
-    assert not Actor.objects.filter(pk=actor.pk).exists()
+    admin_delete(admin_client, actor)
     assert_all_through_services(guard)
 
 
@@ -334,11 +306,7 @@ def test_admin_citation_pages(guard, admin_client):
     )
     assert response.status_code == 302
     assert Citation.objects.get(pk=citation.pk).note == "n"
-    response = admin_client.post(
-        reverse("admin:claims_citation_delete", args=[citation.pk]), {"post": "yes"}
-    )
-    assert response.status_code == 302
-    assert not Citation.objects.filter(pk=citation.pk).exists()
+    admin_delete(admin_client, citation)
     assert_all_through_services(guard)
 
 

@@ -91,9 +91,10 @@ class IdFilter(django_filters.NumberFilter):
 
 class ClaimOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
-        # Always end on the primary key, so pages are stable whatever the sort.
+        # Always end on the primary key, so pages are stable whatever the sort; no choice
+        # means the model's default order (claims.listing pages it by cursor).
         qs = super().filter(qs, value)
-        ordering = list(qs.query.order_by) or ["-stated_on"]
+        ordering = list(qs.query.order_by) or list(qs.model._meta.ordering)
         if not any(o.lstrip("-") in ("pk", "id") for o in ordering):
             last = ordering[-1]
             ordering.append("pk" if isinstance(last, str) and not last.startswith("-") else "-pk")
@@ -149,13 +150,6 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields = []
-
-    @property
-    def qs(self):
-        qs = super().qs
-        if not qs.query.order_by:
-            qs = qs.order_by("-stated_on", "-pk")
-        return qs
 
     def qs_without(self, *names):
         """The rows every filter but `names` keeps (for facet counts); needs is_valid()."""

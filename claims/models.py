@@ -261,7 +261,7 @@ class ClaimQuerySet(models.QuerySet):
         """[(actor_id, claims)] for the busiest actors among the newest `sample` matching
         claims (all of them when there are fewer): an actor facet of bounded cost; None when
         over the time budget, as for status_counts."""
-        latest = self.order_by("-stated_on", "-pk").values("actor_id")[:sample]
+        latest = self.order_by(*self.model._meta.ordering).values("actor_id")[:sample]
         sql, params = latest.query.get_compiler(self.db).as_sql()
         rows = run_within(
             self.db,
@@ -275,15 +275,6 @@ class ClaimQuerySet(models.QuerySet):
     def estimated_count(self):
         """The whole table's size, from statistics on PostgreSQL (see estimated_row_count)."""
         return estimated_row_count(self.model, self.db)
-
-    def before(self, stated_on, pk):
-        """Keyset pagination in the default order (-stated_on, -pk): the claims listed after
-        the one (stated_on, pk). A deep page then costs what the first costs (an index range
-        scan) where OFFSET would walk every earlier row."""
-        return self.filter(
-            Q(stated_on__lt=stated_on) | Q(stated_on=stated_on, pk__lt=pk),
-            stated_on__lte=stated_on,  # redundant, but it lets the index bound the scan
-        ).order_by("-stated_on", "-pk")
 
 
 class ClaimStatus(models.TextChoices):
@@ -332,6 +323,7 @@ class Claim(VersionedModel):
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
+        # The default order of every claim list (claims.listing pages it by cursor).
         ordering = ["-stated_on", "-pk"]
         indexes = [
             models.Index(fields=["-stated_on", "-id"], name="claim_stated_idx"),

@@ -1,23 +1,22 @@
 """REST API viewsets: same FilterSet, same services, same roles as the HTML pages."""
 
-import datetime
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import Prefetch, ProtectedError, Q
+from django.db.models import Prefetch, ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from claims import services
 from claims.filters import ClaimFilter
 from claims.models import Actor, Citation, Claim, Source
 
+from .pagination import ActorPagination, ClaimPagination, SourcePagination
 from .permissions import CanChangeStatus, RolePermissions
 from .serializers import (
     ActorSerializer,
@@ -47,124 +46,6 @@ class ClaimFilterBackend(DjangoFilterBackend):
         if not filterset.is_valid():
             raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
         return filterset.qs
-
-
-class Pagination(CursorPagination):
-    """Cursor pagination: page 20,000 costs what page 1 costs (an index range scan, no OFFSET).
-
-    The first ordering field is the cursor position, so it must be unique (DRF skips ties with
-    an offset capped at 1000, which repeats rows once more than that many tie)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def paginate_queryset(self, queryset, request, view=None):
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (DjangoValidationError, ValueError) as error:
-            # A forged cursor may carry a position of the wrong type.
-            raise NotFound(self.invalid_cursor_message) from error
-
-
-class ActorPagination(Pagination):
-    ordering = ("name",)  # unique
-
-
-class SourcePagination(Pagination):
-    ordering = ("-id",)
-
-
-class OffsetPagination(PageNumberPagination):
-    page_size = Pagination.page_size
-    page_size_query_param = Pagination.page_size_query_param
-    max_page_size = Pagination.max_page_size
-
-
-DEFAULT_CLAIM_ORDERINGS = {(), ("-stated_on", "-pk"), ("-stated_on", "-id")}
-
-
-class ClaimPagination(Pagination):
-    """The default order (newest stated first) pages by a keyset cursor on (stated_on, id):
-    many claims share a date, so the id is part of the position. Other ?ordering= values
-    (headline, status, ...) tie on far more rows and page by number (?page=) instead."""
-
-    ordering = ("-stated_on", "-id")  # matches the claim_stated_idx index
-
-    def paginate_queryset(self, queryset, request, view=None):
-        ordering = tuple(o for o in queryset.query.order_by if isinstance(o, str))
-        if ordering in DEFAULT_CLAIM_ORDERINGS:
-            self.offset_pages = None
-            return self.paginate_by_keyset(queryset, request)
-        if self.cursor_query_param in request.query_params:
-            # A cursor belongs to the default order; with another it would mean nothing.
-            raise NotFound(self.invalid_cursor_message)
-        self.offset_pages = OffsetPagination()
-        return self.offset_pages.paginate_queryset(queryset, request, view)
-
-    def get_next_link(self):
-        if self.offset_pages is not None:
-            return self.offset_pages.get_next_link()
-        return super().get_next_link()
-
-    def get_previous_link(self):
-        if self.offset_pages is not None:
-            return self.offset_pages.get_previous_link()
-        return super().get_previous_link()
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            *super().get_schema_operation_parameters(view),
-            *(
-                p
-                for p in OffsetPagination().get_schema_operation_parameters(view)
-                if p["name"] == OffsetPagination.page_query_param
-            ),
-        ]
-
-    def _get_position_from_instance(self, instance, ordering):
-        return f"{instance.stated_on.isoformat()}_{instance.pk}"
-
-    def _after(self, queryset, position, reverse):
-        """The rows after `position` ("YYYY-MM-DD_id") in the page's direction."""
-        try:
-            day, pk = position.split("_")
-            day, pk = datetime.date.fromisoformat(day), int(pk)
-        except ValueError as error:
-            raise NotFound(self.invalid_cursor_message) from error
-        if reverse:
-            return queryset.filter(Q(stated_on__gt=day) | Q(stated_on=day, pk__gt=pk))
-        return queryset.before(day, pk)
-
-    def paginate_by_keyset(self, queryset, request):
-        """DRF's CursorPagination.paginate_queryset with a two-column position: positions are
-        unique, so DRF's tie-breaking offset stays 0 and its link logic works unchanged."""
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)
-        offset, reverse, current_position = self.cursor or (0, False, None)
-        if current_position is not None:
-            queryset = self._after(queryset, current_position, reverse)
-        queryset = queryset.order_by(*(("stated_on", "id") if reverse else self.ordering))
-        results = list(queryset[offset : offset + self.page_size + 1])
-        self.page = results[: self.page_size]
-        has_following = len(results) > len(self.page)
-        following = (
-            self._get_position_from_instance(results[-1], self.ordering) if has_following else None
-        )
-        if reverse:
-            self.page.reverse()
-            self.has_next = current_position is not None or offset > 0
-            self.has_previous = has_following
-            self.next_position, self.previous_position = current_position, following
-        else:
-            self.has_next = has_following
-            self.has_previous = current_position is not None or offset > 0
-            self.next_position, self.previous_position = following, current_position
-        if (self.has_previous or self.has_next) and self.template is not None:
-            self.display_page_controls = True
-        return self.page
 
 
 CONFLICT_RESPONSE = OpenApiResponse(
@@ -226,8 +107,8 @@ class SourceViewSet(ServiceModelViewSet):
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
     (actor, status, source, kind, country, stated_from, stated_to, q, ordering) and pages
-    with a cursor in the default order, by page number in any other: follow `next` and
-    `previous`."""
+    as that page does, by cursor in the default order and by page number in any other:
+    follow `next` and `previous`."""
 
     queryset = Claim.objects.select_related("actor").prefetch_related(
         Prefetch("citations", queryset=Citation.objects.select_related("source"))

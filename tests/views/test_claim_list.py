@@ -128,7 +128,7 @@ def test_list_paginates_fifty_per_page_and_keeps_the_filter(analyst_client):
     ClaimFactory.create_batch(51, actor=actor)
     response = analyst_client.get(LIST + "?actor=kremlin")
     assert len(response.context["browser"].claims) == 50
-    older = response.context["browser"].pager["older"]
+    older = response.context["browser"].page.next_query
     assert older.startswith("actor=kremlin&before=")
     assert f'href="?{older.replace("&", "&amp;")}"'.encode() in response.content
     second = analyst_client.get(f"{LIST}?{older}")

@@ -4,10 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import BadRequest, ValidationError
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission, User
+from django.core.exceptions import BadRequest, EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -68,6 +71,17 @@ class ListQueryGuardMixin:
         except (ValueError, OverflowError, DataError) as error:
             raise BadRequest(f"These list filters can't be applied: {error}") from error
         return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The URL takes any text as ids and the history lookup raised ValueError on one that
+        # isn't a number (/history/abc/): a 500. No such version: a 404.
+        if not all(_is_database_id(value) for value in (object_id, version_id)):
+            raise Http404("No such version.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _is_database_id(value):
+    return str(value).isascii() and str(value).isdigit() and int(value) < 2**63
 
 
 class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
@@ -207,7 +221,12 @@ class LargeTablePaginator(Paginator):
         queryset = self.object_list
         if not queryset.query.where:
             return estimated_row_count(queryset.model, queryset.db)
-        return approximate_count(queryset)
+        try:
+            return approximate_count(queryset)
+        except EmptyResultSet:
+            # A filter no row can match (an id beyond the column's range): no SQL to
+            # explain, and the list is empty, as the page's own query finds.
+            return 0
 
 
 class CountryListFilter(admin.SimpleListFilter):
@@ -397,3 +416,39 @@ class StatusChangeAdmin(ReadRuleMixin, ListQueryGuardMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, without a way up: only a superuser may make (or edit) a
+    superuser, and others may grant only the groups and permissions they hold themselves,
+    to others or to their own account."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("is_superuser")
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        editor = request.user
+        if not editor.is_superuser:
+            if db_field.name == "groups":
+                kwargs["queryset"] = editor.groups.all()
+            elif db_field.name == "user_permissions":
+                held = Permission.objects.filter(Q(user=editor) | Q(group__user=editor)).distinct()
+                kwargs["queryset"] = held.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
@@ -293,6 +293,9 @@ class Claim(VersionedModel):
     text = models.TextField(
         "claim",
         max_length=CLAIM_TEXT_MAX_LENGTH,
+        # A TextField's max_length only sizes the form's box; the validator makes the model
+        # itself refuse longer text (the import validates rows with the model's validators).
+        validators=[MaxLengthValidator(CLAIM_TEXT_MAX_LENGTH)],
         help_text="What the actor said, as closely as known.",
     )
     stated_on = models.DateField("date stated")
@@ -337,11 +340,16 @@ class Claim(VersionedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"
+                condition=Q(status__in=ClaimStatus.values),
+                name="claim_status_valid",
+                violation_error_message=(
+                    f"Unknown status: use one of {', '.join(ClaimStatus.values)}."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status="unverified") | ~Q(status_rationale=""),
                 name="claim_verdict_has_rationale",
+                violation_error_message="A confirmed or denied status needs a rationale.",
             ),
             models.CheckConstraint(condition=~Q(headline=""), name="claim_headline_not_empty"),
             models.CheckConstraint(
@@ -352,6 +360,9 @@ class Claim(VersionedModel):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("text"), CLAIM_TEXT_MAX_LENGTH),
                 name="claim_text_max_length",
+                violation_error_message=(
+                    f"The text is longer than {CLAIM_TEXT_MAX_LENGTH:,} characters."
+                ),
             ),
         ]
 
@@ -463,3 +474,28 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header, so a client
+    that retries (it got a timeout or a 503 and can't tell whether the write was saved) gets
+    that answer again instead of writing twice. Saved in the write's own transaction: there
+    is never a key without its write, nor a write without its key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expires_idx")]
+
+    def __str__(self):
+        return f"{self.key} ({self.status_code})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, feeds, views
+from . import bundles, exports, feeds, views
 
 app_name = "claims"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("claims.csv", exports.export_csv, name="claim-export-csv"),
     path("claims.json", exports.export_json, name="claim-export-json"),
     path("claims.jsonld", exports.export_jsonld, name="claim-export-jsonld"),
+    path("claims.bundle.json", bundles.export_bundle, name="claim-export-bundle"),
     path("claims/import/", views.claim_import, name="claim-import"),
     path("feeds/status/", feeds.status_feed, name="status-feed"),
     path("claims/new/", views.ClaimCreateView.as_view(), name="claim-create"),

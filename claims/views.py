@@ -120,16 +120,25 @@ def claim_import(request):
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
+            # The upload is read as a stream: a hostile file is refused at its first rows
+            # past the limit, never held in memory whole.
             report = imports.import_claims(
-                form.cleaned_data["file"].read(),
+                form.cleaned_data["file"].open("rb"),
                 by=request.user,
                 dry_run=form.cleaned_data["dry_run"],
                 max_rows=IMPORT_PAGE_MAX_ROWS,
             )
     else:
         form = ImportForm()
-    context = {"form": form, "report": report, "separator": exports.URL_SEPARATOR}
-    return render(request, "claims/claim_import.html", context, status=200)
+    context = {
+        "form": form,
+        "report": report,
+        "separator": exports.URL_SEPARATOR,
+        "max_rows": f"{IMPORT_PAGE_MAX_ROWS:,}",
+        "max_errors": imports.MAX_ERRORS,
+    }
+    refused = form.is_bound and (not form.is_valid() or not report.ok)
+    return render(request, "claims/claim_import.html", context, status=400 if refused else 200)
 
 
 class VersionedEditMixin:

@@ -1,6 +1,7 @@
 """ClaimTracker settings, read from the environment (see README "Configuration")."""
 
 import datetime
+import ipaddress
 import os
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list:
+    """A comma-separated list of addresses or CIDR ranges (10.0.0.0/8, ::1)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
+            ) from None
+    return networks
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -81,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing may read a forwarded header a proxy we trust didn't set.
+    "claims.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,11 +201,17 @@ STORAGES = {
 
 # Security: safe by default outside debug; each switch can be turned off behind a proxy.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-# How many proxies (load balancer, TLS terminator) append to X-Forwarded-For; the client's
-# address is the one the outermost of them saw (login throttling keys on it).
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+# The proxies (load balancer, TLS terminator) whose X-Forwarded-For and X-Forwarded-Proto
+# are believed; from any other peer those headers are dropped (claims.middleware), so a client
+# reaching the app port directly can't pick its address for login throttling.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+for _retired in ("DJANGO_BEHIND_PROXY", "DJANGO_TRUSTED_PROXY_COUNT"):
+    if os.environ.get(_retired):
+        raise ImproperlyConfigured(
+            f"{_retired} is replaced by DJANGO_TRUSTED_PROXIES: the proxies' addresses as "
+            "CIDR ranges (e.g. DJANGO_TRUSTED_PROXIES=10.0.0.0/8); unset it"
+        )
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
@@ -243,6 +265,12 @@ REST_FRAMEWORK = {
     # documents the API instead.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # A JSON body nested deeper than any the API takes is a 400, before parsing recurses.
+    "DEFAULT_PARSER_CLASSES": [
+        "claims.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -256,6 +284,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error answers, the Idempotency-Key header, `version` required on updates (see the hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.truthful_schema",
+    ],
 }
 
 LOGGING = {

@@ -22,11 +22,16 @@ class ListPagination(BasePagination):
         return listing.Ordering(queryset.model, self.ordering)
 
     def get_page_size(self, request):
-        try:
-            size = int(request.query_params[self.page_size_query_param])
-        except (KeyError, ValueError):
+        """?page_size= is a whole number from 1 to max_page_size, or a 400 naming it: junk
+        silently falling back to the default is not what the schema says."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
             return self.page_size
-        return min(size, self.max_page_size) if size > 0 else self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
         if self.ordering:

@@ -14,6 +14,12 @@ router.register("claims", views.ClaimViewSet, basename="claim")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script from a URL: the CSP forbids inline scripts.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="claims/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     *router.urls,
 ]

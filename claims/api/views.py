@@ -16,6 +16,7 @@ from claims import services
 from claims.filters import ClaimFilter
 from claims.models import Actor, Citation, Claim, Source
 
+from .idempotency import IdempotentWritesMixin
 from .pagination import ActorPagination, ClaimPagination, SourcePagination
 from .permissions import CanChangeStatus, RolePermissions
 from .serializers import (
@@ -53,8 +54,9 @@ CONFLICT_RESPONSE = OpenApiResponse(
 )
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
-    """Create, update and delete through claims.services; their errors become JSON answers."""
+class ServiceModelViewSet(IdempotentWritesMixin, viewsets.ModelViewSet):
+    """Create, update and delete through claims.services; their errors become JSON answers.
+    A write sent with an Idempotency-Key is done at most once (claims.api.idempotency)."""
 
     permission_classes = [RolePermissions]
     filter_backends = []

@@ -23,6 +23,7 @@ READ_PAGES = {
     "claim-export-csv": lambda w: {},
     "claim-export-json": lambda w: {},
     "claim-export-jsonld": lambda w: {},
+    "claim-export-bundle": lambda w: {},
     "status-feed": lambda w: {},
 }
 

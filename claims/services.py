@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import versioning
-from .models import NOTE_MAX_LENGTH, Citation, Claim, Source, StatusChange
+from .models import NOTE_MAX_LENGTH, Citation, Claim, IdempotencyKey, Source, StatusChange
 
 # Raised by save_versioned and update_claim; callers catch it from here.
 VersionConflict = versioning.VersionConflict
@@ -264,3 +264,15 @@ def load_generated_rows(write):
     """Run `write()`, which fills the tables in bulk with synthetic rows (generate_claims, for
     benchmarks and load tests): no history rows, by design, and no author."""
     return write()
+
+
+@service
+def forget_expired_api_answers(now):
+    """Drop the stored Idempotency-Key answers (claims.api.idempotency) whose time is up."""
+    IdempotencyKey.objects.filter(expires_at__lte=now).delete()
+
+
+@service
+def remember_api_answer(**fields):
+    """Store an API write's answer under its Idempotency-Key, for a retry to replay."""
+    return IdempotencyKey.objects.create(**fields)

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from claims import services
 from claims.exports import COLUMNS
-from claims.models import Actor, Citation, Claim, Source, StatusChange
+from claims.models import Actor, Citation, Claim, IdempotencyKey, Source, StatusChange
 from tests.factories import ActorFactory, CitationFactory, ClaimFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -401,6 +401,15 @@ def test_api_writes(guard, admin):
     )
     assert response.status_code in (200, 201), response.json()
     assert Claim.objects.get(pk=claim.pk).status == "confirmed"
+    # A write with an Idempotency-Key stores its answer for a retry to replay.
+    response = api.post(
+        f"/api/claims/{claim.pk}/status/",
+        {"status": "denied", "rationale": "Refuted."},
+        format="json",
+        headers={"Idempotency-Key": "write-paths-1"},
+    )
+    assert response.status_code in (200, 201), response.json()
+    assert IdempotencyKey.objects.filter(key="write-paths-1").exists()
     response = api.delete(f"/api/claims/{claim.pk}/")
     assert response.status_code == 204
     response = api.delete(f"/api/actors/{new_actor.slug}/")

@@ -25,8 +25,11 @@ run: install
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # scripts/test.sh picks PostgreSQL (required when CI=true) or SQLite, and installs Chromium.
+# Two pytest-xdist workers (each with its own test database): 1.7x faster on two idle cores
+# (bench/TEST_SUITE.md). On a busy machine, serial can be faster: make test PYTEST_ARGS=
+PYTEST_ARGS ?= -n 2
 test: install
-	$(DEV_ENV) scripts/test.sh $(BIN)
+	$(DEV_ENV) scripts/test.sh $(BIN) $(PYTEST_ARGS)
 
 # Benchmark on PostgreSQL (pages and API at a million claims): generates or reuses ct_bench (1M claims) and ct_bench_small
 # (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000

@@ -66,6 +66,97 @@ def count_per_row(related, key, *, distinct_field="pk"):
     return Coalesce(models.Subquery(counted), 0)
 
 
+# Grading evidence. The Admiralty (NATO) system grades a report twice: how reliable its
+# source is (A-F) and how credible this item of information is (1-6), written together as
+# "B2". The definitions are those of NATO STANAG 2511 / US Army FM 2-22.3, appendix B.
+class Reliability(models.TextChoices):
+    A = "A", "A: completely reliable"
+    B = "B", "B: usually reliable"
+    C = "C", "C: fairly reliable"
+    D = "D", "D: not usually reliable"
+    E = "E", "E: unreliable"
+    F = "F", "F: reliability cannot be judged"
+
+
+RELIABILITY_DEFINITIONS = {
+    "A": "No doubt of authenticity, trustworthiness or competency; a history of complete "
+    "reliability.",
+    "B": "Minor doubt about authenticity, trustworthiness or competency; a history of valid "
+    "information most of the time.",
+    "C": "Doubt of authenticity, trustworthiness or competency, but has provided valid "
+    "information in the past.",
+    "D": "Significant doubt about authenticity, trustworthiness or competency, but has "
+    "provided valid information in the past.",
+    "E": "Lacking in authenticity, trustworthiness and competency; a history of invalid "
+    "information.",
+    "F": "No basis exists for evaluating the reliability of the source.",
+}
+
+
+class Credibility(models.IntegerChoices):
+    CONFIRMED = 1, "1: confirmed by other independent sources"
+    PROBABLE = 2, "2: probably true"
+    POSSIBLE = 3, "3: possibly true"
+    DOUBTFUL = 4, "4: doubtful"
+    IMPROBABLE = 5, "5: improbable"
+    CANNOT_JUDGE = 6, "6: truth cannot be judged"
+
+
+CREDIBILITY_DEFINITIONS = {
+    1: "Confirmed by other independent sources; logical in itself; consistent with other "
+    "information on the subject.",
+    2: "Not confirmed; logical in itself; consistent with other information on the subject.",
+    3: "Not confirmed; reasonably logical in itself; agrees with some other information on "
+    "the subject.",
+    4: "Not confirmed; possible but not logical; no other information on the subject.",
+    5: "Not confirmed; not logical in itself; contradicted by other information on the "
+    "subject.",
+    6: "No basis exists for evaluating the validity of the information.",
+}
+
+
+class Direction(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    CONTEXT = "context", "Context"
+
+
+class Confidence(models.TextChoices):
+    """How sure the analysts are of a verdict, apart from the verdict itself: the three
+    levels of the US intelligence community's analytic standards (ICD 203)."""
+
+    LOW = "low", "Low confidence"
+    MODERATE = "moderate", "Moderate confidence"
+    HIGH = "high", "High confidence"
+
+
+CONFIDENCE_DEFINITIONS = {
+    "low": "The information is scant, questionable or fragmented; solid conclusions can't be "
+    "drawn.",
+    "moderate": "The information is credibly sourced and plausible, but not of enough quality "
+    "or corroboration for high confidence.",
+    "high": "Judgements rest on high-quality information from several sources; the "
+    "conclusion could still be wrong.",
+}
+# Verdicts recorded before confidence was kept have NULL: "not recorded", never a guess.
+CONFIDENCE_NOT_RECORDED = "not recorded"
+
+
+def _definitions_help(definitions, choices):
+    labels = dict(choices)
+    return " ".join(f"{labels[key]}: {text}" for key, text in definitions.items())
+
+
+def rating_text(reliability, credibility):
+    """The meaning of a two-character rating, e.g. "B: usually reliable; 2: probably true"."""
+    return f"{Reliability(reliability).label}; {Credibility(credibility).label}"
+
+
+def grade_key(reliability, credibility):
+    """Sorts ratings best first: A1, A2, ..., B1, ... F6."""
+    return (reliability, credibility)
+
+
 class ActorQuerySet(models.QuerySet):
     def with_claim_count(self):
         return self.annotate(
@@ -203,6 +294,13 @@ class Source(VersionedModel):
     published_on = models.DateField(null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=2000, blank=True)
     notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    reliability = models.CharField(
+        "source reliability",
+        max_length=1,
+        choices=Reliability.choices,
+        default=Reliability.F,
+        help_text=_definitions_help(RELIABILITY_DEFINITIONS, Reliability.choices),
+    )
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -218,6 +316,9 @@ class Source(VersionedModel):
                 condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(reliability__in=Reliability.values), name="source_reliability_valid"
+            ),
             # Imports match sources by URL, so a URL names at most one source.
             models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique"),
         ]
@@ -227,6 +328,10 @@ class Source(VersionedModel):
 
     def get_absolute_url(self):
         return reverse("claims:source-detail", kwargs={"pk": self.pk})
+
+    @property
+    def reliability_definition(self):
+        return RELIABILITY_DEFINITIONS[self.reliability]
 
 
 def run_within(using, sql, params, timeout_ms):
@@ -412,6 +517,17 @@ class Claim(VersionedModel):
         max_length=12, choices=Status.choices, default=Status.UNVERIFIED, editable=False
     )
     status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
+    # The latest verdict's confidence, cached like the status; NULL when that verdict was
+    # recorded before confidence was kept.
+    status_confidence = models.CharField(
+        "confidence",
+        max_length=8,
+        choices=Confidence.choices,
+        blank=True,
+        null=True,
+        default="",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -445,6 +561,9 @@ class Claim(VersionedModel):
             models.Index(
                 fields=["actor", "status", "-stated_on", "-id"], name="claim_actor_status_idx"
             ),
+            models.Index(
+                fields=["status_confidence", "-stated_on", "-id"], name="claim_confidence_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -453,6 +572,18 @@ class Claim(VersionedModel):
             models.CheckConstraint(
                 condition=Q(status="unverified") | ~Q(status_rationale=""),
                 name="claim_verdict_has_rationale",
+            ),
+            models.CheckConstraint(
+                condition=Q(status_confidence__isnull=True)
+                | Q(status_confidence="")
+                | Q(status_confidence__in=Confidence.values),
+                name="claim_confidence_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="unverified")
+                | Q(status_confidence__isnull=True)
+                | ~Q(status_confidence=""),
+                name="claim_verdict_has_confidence",
             ),
             models.CheckConstraint(condition=~Q(headline=""), name="claim_headline_not_empty"),
             models.CheckConstraint(
@@ -476,6 +607,13 @@ class Claim(VersionedModel):
         # Here, not in a form: the forms, the admin, the API and the import all run it.
         if message := stated_on_error(self.stated_on):
             raise ValidationError({"stated_on": message})
+
+    @property
+    def confidence_label(self):
+        """The current verdict's confidence as shown beside the status."""
+        if self.status == ClaimStatus.UNVERIFIED and not self.status_confidence:
+            return ""
+        return confidence_label(self.status_confidence)
 
 
 def stated_on_error(stated_on, *, today=None):
@@ -507,14 +645,55 @@ class Citation(models.Model):
         help_text="The exact words, if the source has them.",
     )
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Evidence only (NULL / empty on an appearance): how credible this item is, whether it
+    # supports or refutes the claim, and the source's reliability when it differs for this
+    # item (a usually reliable outlet relaying a rumour).
+    credibility = models.PositiveSmallIntegerField(
+        "information credibility",
+        choices=Credibility.choices,
+        null=True,
+        blank=True,
+        help_text=_definitions_help(CREDIBILITY_DEFINITIONS, Credibility.choices),
+    )
+    direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
+    reliability_override = models.CharField(
+        "reliability for this item",
+        max_length=1,
+        choices=Reliability.choices,
+        blank=True,
+        help_text="Leave empty to use the source's own reliability.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["role", "pk"]
+        indexes = [
+            # The grade filters look for a claim's evidence at or above a grade.
+            models.Index(
+                fields=["claim", "credibility", "direction"],
+                condition=Q(role="evidence"),
+                name="citation_evidence_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(role__in=CitationRole.values), name="citation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role="appearance", credibility__isnull=True, direction="")
+                | Q(role="evidence", credibility__gte=1, credibility__lte=6),
+                name="citation_credibility_on_evidence",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="appearance", direction="")
+                | Q(role="evidence", direction__in=Direction.values),
+                name="citation_direction_on_evidence",
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability_override="")
+                | Q(role="evidence", reliability_override__in=Reliability.values),
+                name="citation_reliability_override_valid",
             ),
             models.UniqueConstraint(
                 fields=["claim", "source", "role"], name="citation_unique_per_role"
@@ -523,6 +702,45 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"{self.source} ({self.role}) for {self.claim}"
+
+    def clean(self):
+        from .services import validate_citation_grades  # services imports the models
+
+        validate_citation_grades(
+            role=self.role,
+            credibility=self.credibility,
+            direction=self.direction,
+            reliability_override=self.reliability_override,
+        )
+
+    @property
+    def is_evidence(self):
+        return self.role == CitationRole.EVIDENCE
+
+    @property
+    def reliability(self):
+        """The reliability this item is graded with: the override, else the source's."""
+        return self.reliability_override or self.source.reliability
+
+    @property
+    def rating(self):
+        """The two-character Admiralty rating, e.g. "B2"; "" for an appearance."""
+        if not self.is_evidence or self.credibility is None:
+            return ""
+        return f"{self.reliability}{self.credibility}"
+
+    @property
+    def rating_meaning(self):
+        if not self.rating:
+            return ""
+        meaning = rating_text(self.reliability, self.credibility)
+        if self.reliability_override:
+            meaning += f" (the source itself is graded {self.source.reliability})"
+        return meaning
+
+    @property
+    def grade_key(self):
+        return grade_key(self.reliability, self.credibility or 6)
 
 
 class StatusChange(models.Model):
@@ -534,6 +752,11 @@ class StatusChange(models.Model):
     )
     new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Empty: none given (allowed for unverified only). NULL: recorded before confidence was
+    # kept, shown as "not recorded"; only the migration writes it.
+    confidence = models.CharField(
+        max_length=8, choices=Confidence.choices, blank=True, null=True, default=""
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -562,7 +785,30 @@ class StatusChange(models.Model):
                 condition=Q(new_status="unverified") | ~Q(rationale=""),
                 name="statuschange_verdict_has_rationale",
             ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True)
+                | Q(confidence="")
+                | Q(confidence__in=Confidence.values),
+                name="statuschange_confidence_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_status="unverified")
+                | Q(confidence__isnull=True)
+                | ~Q(confidence=""),
+                name="statuschange_verdict_has_confidence",
+            ),
         ]
 
     def __str__(self):
         return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"
+
+    @property
+    def confidence_label(self):
+        return confidence_label(self.confidence)
+
+
+def confidence_label(value):
+    """What a page shows for a stored confidence: its label, "not recorded" or ""."""
+    if value is None:
+        return CONFIDENCE_NOT_RECORDED
+    return Confidence(value).label if value else ""

@@ -12,7 +12,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .filters import MAX_QUERY_LENGTH, SearchVectorMatches
-from .forms import ActorForm, SourceForm, StaleEditMixin, TextareaNewlinesMixin
+from .forms import (
+    CONFIDENCE_CHOICES,
+    ActorForm,
+    SourceForm,
+    StaleEditMixin,
+    TextareaNewlinesMixin,
+)
 from .models import (
     NOTE_MAX_LENGTH,
     Actor,
@@ -125,8 +131,8 @@ class ActorAdmin(VersionedAdmin):
 
 @admin.register(Source)
 class SourceAdmin(VersionedAdmin):
-    list_display = ["title", "publisher", "kind", "published_on", "url"]
-    list_filter = ["kind"]
+    list_display = ["title", "publisher", "kind", "reliability", "published_on", "url"]
+    list_filter = ["kind", "reliability"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
     fields = [*SourceForm.Meta.fields, "expected_version"]
@@ -141,14 +147,14 @@ class CitationInline(TolerantAutocompleteMixin, admin.TabularInline):
     form = CitationAdminForm
     extra = 1
     autocomplete_fields = ["source"]
-    fields = ["source", "role", "quote", "note"]
+    fields = ["source", "role", "direction", "credibility", "reliability_override", "quote", "note"]
 
 
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "old_status", "new_status", "rationale", "changed_by"]
+    fields = ["changed_at", "old_status", "new_status", "confidence", "rationale", "changed_by"]
     readonly_fields = fields
     ordering = ["changed_at", "pk"]
 
@@ -162,6 +168,12 @@ class StatusChangeInline(admin.TabularInline):
 class StatusActionForm(TextareaNewlinesMixin, forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=NOTE_MAX_LENGTH
+    )
+    confidence = forms.ChoiceField(
+        choices=CONFIDENCE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Required for confirmed and denied.",
     )
 
 
@@ -215,13 +227,21 @@ class ClaimAdmin(VersionedAdmin):
     autocomplete_fields = ["actor"]
     list_select_related = ["actor"]
     paginator = LargeTablePaginator
-    readonly_fields = ["status", "status_rationale", "created_at", "created_by", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_confidence",
+        "status_rationale",
+        "created_at",
+        "created_by",
+        "updated_at",
+    ]
     fields = [
         "actor",
         "headline",
         "text",
         "stated_on",
         "status",
+        "status_confidence",
         "status_rationale",
         "created_at",
         "created_by",
@@ -273,15 +293,23 @@ class ClaimAdmin(VersionedAdmin):
         form = StatusActionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             rationale = form.cleaned_data["rationale"]
+            confidence = form.cleaned_data["confidence"]
             try:
-                services.validate_status_change(status=status, rationale=rationale)
+                services.validate_status_change(
+                    status=status, rationale=rationale, confidence=confidence
+                )
             except ValidationError as error:
-                form.add_error("rationale", error.message_dict.get("rationale"))
+                for name, errors in error.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
             else:
                 claims = list(queryset)
                 for claim in claims:
                     services.claim_set_status(
-                        claim=claim, status=status, rationale=rationale, by=request.user
+                        claim=claim,
+                        status=status,
+                        rationale=rationale,
+                        confidence=confidence,
+                        by=request.user,
                     )
                 self.message_user(
                     request, f"Marked {len(claims)} claim(s) {status}.", messages.SUCCESS
@@ -306,8 +334,8 @@ class ClaimAdmin(VersionedAdmin):
 @admin.register(Citation)
 class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
     form = CitationAdminForm
-    list_display = ["claim", "source", "role"]
-    list_filter = ["role"]
+    list_display = ["claim", "source", "role", "direction", "credibility"]
+    list_filter = ["role", "direction", "credibility"]
     search_fields = ["claim__headline", "source__title", "quote"]
     autocomplete_fields = ["claim", "source"]
     list_select_related = ["claim", "source"]
@@ -320,8 +348,8 @@ class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistor
 class StatusChangeAdmin(ListQueryGuardMixin, admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
-    list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]
-    list_filter = ["new_status", "changed_at"]  # no date_hierarchy: see ClaimAdmin
+    list_display = ["claim", "old_status", "new_status", "confidence", "changed_by", "changed_at"]
+    list_filter = ["new_status", "confidence", "changed_at"]  # no date_hierarchy: see ClaimAdmin
     search_fields = ["claim__headline", "rationale"]
     list_select_related = ["claim", "changed_by"]
     paginator = LargeTablePaginator

@@ -109,8 +109,7 @@ CREDIBILITY_DEFINITIONS = {
     3: "Not confirmed; reasonably logical in itself; agrees with some other information on "
     "the subject.",
     4: "Not confirmed; possible but not logical; no other information on the subject.",
-    5: "Not confirmed; not logical in itself; contradicted by other information on the "
-    "subject.",
+    5: "Not confirmed; not logical in itself; contradicted by other information on the subject.",
     6: "No basis exists for evaluating the validity of the information.",
 }
 
@@ -518,8 +517,9 @@ class Claim(VersionedModel):
     )
     status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
     # The latest verdict's confidence, cached like the status; NULL when that verdict was
-    # recorded before confidence was kept.
-    status_confidence = models.CharField(
+    # recorded before confidence was kept. NULL here is SQL's "unknown", on purpose: it is
+    # the one value a confirmed or denied verdict may have without a confidence.
+    status_confidence = models.CharField(  # noqa: DJ001
         "confidence",
         max_length=8,
         choices=Confidence.choices,
@@ -615,6 +615,10 @@ class Claim(VersionedModel):
             return ""
         return confidence_label(self.status_confidence)
 
+    @property
+    def confidence_definition(self):
+        return CONFIDENCE_DEFINITIONS.get(self.status_confidence or "", "")
+
 
 def stated_on_error(stated_on, *, today=None):
     """Why a claim can't be dated `stated_on`, or None. Not a database check: today moves."""
@@ -704,8 +708,9 @@ class Citation(models.Model):
         return f"{self.source} ({self.role}) for {self.claim}"
 
     def clean(self):
-        from .services import validate_citation_grades  # services imports the models
+        from .services import citation_defaults, validate_citation_grades  # a cycle otherwise
 
+        citation_defaults(self)
         validate_citation_grades(
             role=self.role,
             credibility=self.credibility,
@@ -754,7 +759,7 @@ class StatusChange(models.Model):
     rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     # Empty: none given (allowed for unverified only). NULL: recorded before confidence was
     # kept, shown as "not recorded"; only the migration writes it.
-    confidence = models.CharField(
+    confidence = models.CharField(  # noqa: DJ001 - NULL is "unknown", see Claim
         max_length=8, choices=Confidence.choices, blank=True, null=True, default=""
     )
     changed_by = models.ForeignKey(
@@ -805,6 +810,10 @@ class StatusChange(models.Model):
     @property
     def confidence_label(self):
         return confidence_label(self.confidence)
+
+    @property
+    def confidence_definition(self):
+        return CONFIDENCE_DEFINITIONS.get(self.confidence or "", "")
 
 
 def confidence_label(value):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import exports, imports, jsonld, services
+from . import exports, grades, imports, jsonld, services
 from .filters import ClaimFilter
 from .forms import (
     ActorForm,
@@ -369,10 +369,13 @@ class ClaimListView(AccessMixin, TemplateView):
 
 def _claim_detail_context(claim, status_form):
     citations = list(claim.citations.all())  # prefetched by _get_claim
+    evidence_groups = grades.evidence_groups(citations)
     return {
         "claim": claim,
         "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
+        "evidence_groups": evidence_groups,
+        "evidence_summary": grades.evidence_summary(evidence_groups),
         "timeline": claim.status_changes.select_related("changed_by"),
         "status_form": status_form,
     }
@@ -408,6 +411,7 @@ def claim_status(request, pk):
                 claim=claim,
                 status=form.cleaned_data["status"],
                 rationale=form.cleaned_data["rationale"],
+                confidence=form.cleaned_data["confidence"],
                 by=request.user,
             )
         except ValidationError as error:
@@ -571,6 +575,9 @@ class ClaimFormMixin(VersionedEditMixin):
                 source=citation.source,
                 role=citation.role,
                 quote=citation.quote,
+                credibility=citation.credibility,
+                direction=citation.direction,
+                reliability_override=citation.reliability_override,
                 by=user,
             )
         return claim
@@ -747,17 +754,51 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
         return sources
 
 
+def evidence_track_record(source, *, sample=COUNT_CAP):
+    """How the claims this source was evidence for ended: rows per direction (supports,
+    refutes, context) with confirmed / denied / unverified counts. One query, over the
+    newest `sample` evidence citations at most, so a much-cited source costs the same."""
+    from .models import Direction  # noqa: PLC0415 - kept beside its one use
+
+    newest = (
+        Citation.objects.filter(source=source, role=Citation.Role.EVIDENCE)
+        .order_by("-pk")
+        .values("pk")[: sample + 1]
+    )
+    counts = (
+        Citation.objects.filter(pk__in=newest)
+        .order_by()
+        .values_list("direction", "claim__status")
+        .annotate(n=Count("pk"))
+    )
+    tally = {(direction, status): n for direction, status, n in counts}
+    rows = []
+    for direction, label in Direction.choices:
+        cells = [tally.get((direction, status), 0) for status in Claim.Status.values]
+        if any(cells):
+            rows.append(
+                {"direction": direction, "label": label, "counts": cells, "total": sum(cells)}
+            )
+    total = sum(row["total"] for row in rows)
+    return {"rows": rows, "total": total, "sampled": total > sample, "sample": sample}
+
+
 class SourceDetailView(AccessMixin, DetailView):
     model = Source
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
-        citations = self.object.citations.select_related("claim__actor").order_by(
+        citations = self.object.citations.select_related("claim__actor", "source").order_by(
             "-claim__stated_on", "-claim_id", "role", "pk"
         )
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))
-        return super().get_context_data(**kwargs, page_obj=page_obj)
+        return super().get_context_data(
+            **kwargs,
+            page_obj=page_obj,
+            track_record=evidence_track_record(self.object),
+            statuses=Claim.Status.choices,
+        )
 
 
 class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):

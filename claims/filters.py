@@ -7,7 +7,17 @@ from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+from .models import (
+    Actor,
+    ActorKind,
+    Citation,
+    Claim,
+    ClaimStatus,
+    Confidence,
+    Credibility,
+    Direction,
+    Reliability,
+)
 
 SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
@@ -99,6 +109,23 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering)
 
 
+def evidence_citations(*, min_reliability=None, min_credibility=None, direction=None):
+    """The outer claim's evidence citations at or above the given grades (A best, 1 best),
+    judged by the item's reliability override where it has one."""
+    citations = Citation.objects.filter(claim=OuterRef("pk"), role=Citation.Role.EVIDENCE)
+    if min_reliability:
+        good = [r for r in Reliability.values if r <= min_reliability]
+        citations = citations.filter(
+            Q(reliability_override__in=good)
+            | Q(reliability_override="", source__reliability__in=good)
+        )
+    if min_credibility:
+        citations = citations.filter(credibility__lte=min_credibility)
+    if direction:
+        citations = citations.filter(direction=direction)
+    return citations
+
+
 class ClaimFilter(django_filters.FilterSet):
     actor = ActorSlugsFilter(
         field_name="actor",
@@ -133,6 +160,36 @@ class ClaimFilter(django_filters.FilterSet):
         field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
     q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    # Grades: the verdict's confidence, and claims with evidence of at least a grade. -------
+    confidence = django_filters.MultipleChoiceFilter(
+        field_name="status_confidence",
+        choices=Confidence.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
+        label="Confidence",
+    )
+    min_reliability = django_filters.ChoiceFilter(
+        choices=Reliability.choices,
+        method="filter_evidence",
+        label="Evidence reliability at least",
+        empty_label="Any",
+        help_text="Claims with an evidence citation whose source (or its override for that "
+        "item) is graded this or better.",
+    )
+    min_credibility = django_filters.TypedChoiceFilter(
+        choices=Credibility.choices,
+        coerce=int,
+        method="filter_evidence",
+        label="Evidence credibility at least",
+        empty_label="Any",
+    )
+    direction = django_filters.ChoiceFilter(
+        choices=Direction.choices,
+        method="filter_evidence",
+        label="Evidence that",
+        empty_label="Any",
+    )
+    # ---------------------------------------------------------------------------------------
     ordering = ClaimOrderingFilter(
         fields=(
             ("stated_on", "stated"),
@@ -163,6 +220,21 @@ class ClaimFilter(django_filters.FilterSet):
             if name not in names:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    EVIDENCE_FILTERS = ("min_reliability", "min_credibility", "direction")
+
+    def filter_evidence(self, queryset, name, value):
+        """The three evidence filters together mean one citation meeting them all
+        (?direction=refutes&min_credibility=2: refuted by a 1 or 2), so the first given
+        applies them all and the others pass."""
+        given = {
+            n: self.form.cleaned_data.get(n)
+            for n in self.EVIDENCE_FILTERS
+            if self.form.cleaned_data.get(n) not in (None, "")
+        }
+        if not given or name != next(iter(given)):
+            return queryset
+        return queryset.filter(Exists(evidence_citations(**given)))
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(

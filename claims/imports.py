@@ -20,7 +20,7 @@ from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 
 from . import services
-from .exports import batches, unquote_formula
+from .exports import EVIDENCE_SEPARATOR, batches, unquote_formula
 from .models import (
     CLAIM_TEXT_MAX_LENGTH,
     HEADLINE_MAX_LENGTH,
@@ -28,6 +28,7 @@ from .models import (
     Actor,
     Citation,
     Claim,
+    Confidence,
     Source,
     reserved_slug_error,
     slug_validator,
@@ -37,7 +38,14 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
-OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls"]
+OPTIONAL_COLUMNS = [
+    "id",
+    "actor_name",
+    "status_rationale",
+    "status_confidence",
+    "source_urls",
+    "evidence",
+]
 MAX_FIELD_SIZE = 16 * 1024 * 1024
 LOOKUP_CHUNK = 1000
 
@@ -58,6 +66,9 @@ class Row:
     status: str
     rationale: str
     urls: list
+    confidence: str = ""
+    # (url, direction, credibility, reliability override) per evidence citation
+    evidence: list = field(default_factory=list)
 
 
 @dataclass
@@ -191,18 +202,64 @@ def _clean_row(record, line):
             problems.append(f"status {status} needs a status_rationale")
     urls = []
     for url in value.get("source_urls", "").split():
-        try:
-            _validate_url(url)
-            if len(url) > _source_url.max_length:
-                raise ValidationError("too long")
-        except ValidationError:
+        if _url_problem(url):
             problems.append(f"bad source URL {url[:100]!r}")
-        else:
-            if url not in urls:
-                urls.append(url)
+        elif url not in urls:
+            urls.append(url)
+    confidence, evidence = _clean_grades(value, problems)
     if problems:
         return None, problems
-    return Row(line, headline, text, slug, actor_name, stated_on, status, rationale, urls), []
+    row = Row(line, headline, text, slug, actor_name, stated_on, status, rationale, urls)
+    row.confidence, row.evidence = confidence, evidence
+    return row, []
+
+
+def _url_problem(url):
+    try:
+        _validate_url(url)
+        if len(url) > _source_url.max_length:
+            raise ValidationError("too long")
+    except ValidationError:
+        return True
+    return False
+
+
+def _clean_grades(value, problems):
+    """The row's verdict confidence and evidence citations (see exports.evidence_entry);
+    what is wrong is appended to `problems`, naming the column."""
+    confidence = value.get("status_confidence", "").strip().lower()
+    if confidence and confidence not in Confidence.values:
+        problems.append(f"unknown status_confidence {confidence[:20]!r}: use low, moderate or high")
+    evidence, seen = [], set()
+    for entry in value.get("evidence", "").split():
+        parts = entry.split(EVIDENCE_SEPARATOR, 3)
+        if len(parts) != 4:
+            problems.append(
+                f"bad evidence {entry[:100]!r}: write direction:credibility:override:url, "
+                "e.g. refutes:3::https://example.org/report"
+            )
+            continue
+        direction, credibility, override, url = parts
+        try:
+            credibility = int(credibility) if credibility.isascii() else None
+        except ValueError:
+            credibility = None
+        try:
+            services.validate_citation_grades(
+                role=Citation.Role.EVIDENCE,
+                credibility=credibility,
+                direction=direction,
+                reliability_override=override,
+            )
+        except ValidationError as error:
+            problems.extend(f"bad evidence {entry[:100]!r}: {m}" for m in error.messages)
+            continue
+        if _url_problem(url):
+            problems.append(f"bad evidence URL {url[:100]!r}")
+        elif url not in seen:
+            seen.add(url)
+            evidence.append((url, direction, credibility, override))
+    return confidence, evidence
 
 
 def parse(data):
@@ -349,15 +406,34 @@ def _update_claim(claim, row, sources, by, report):
         claim.text = row.text
         services.save_versioned(claim, by=by, expected_version=claim.version, reason="import")
         changed = True
-    if (claim.status, claim.status_rationale) != (row.status, row.rationale):
-        services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)
+    if _new_verdict(claim, row):
+        services.claim_set_status(
+            claim=claim,
+            status=row.status,
+            rationale=row.rationale,
+            confidence=row.confidence,
+            by=by,
+        )
         report.status_changes += 1
         changed = True
-    cited = {c.source.url for c in claim.citations.all()}
+    cited = {(c.source.url, c.role) for c in claim.citations.all()}
+    cited_urls = {url for url, _ in cited}
     for url in row.urls:
-        if url not in cited:
+        if url not in cited_urls:
             services.add_citation(
                 claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
+            )
+            changed = True
+    for url, direction, credibility, override in row.evidence:
+        if (url, Citation.Role.EVIDENCE) not in cited:
+            services.add_citation(
+                claim=claim,
+                source=sources[url],
+                role=Citation.Role.EVIDENCE,
+                direction=direction,
+                credibility=credibility,
+                reliability_override=override,
+                by=by,
             )
             changed = True
     if changed:
@@ -366,12 +442,39 @@ def _update_claim(claim, row, sources, by, report):
         report.unchanged += 1
 
 
+def _new_verdict(claim, row):
+    """Whether the row records a verdict the claim doesn't have. A verdict recorded before
+    confidence was kept (NULL) matches an empty status_confidence cell."""
+    current = (claim.status, claim.status_rationale, claim.status_confidence or "")
+    return current != (row.status, row.rationale, row.confidence)
+
+
+def _check_confidence(rows, matches):
+    """Errors for rows that would record a confirmed or denied verdict without confidence."""
+    errors = []
+    for row in rows:
+        claim = matches.get(row.line)
+        if claim is not None and not _new_verdict(claim, row):
+            continue
+        try:
+            services.validate_confidence(status=row.status, confidence=row.confidence)
+        except ValidationError:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"status {row.status} needs a status_confidence: low, moderate or high",
+                )
+            )
+    return errors
+
+
 def _write(rows, matches, new_actors, *, by, report, progress):
     actors = _existing_actors(rows)
     for slug, name in sorted(new_actors.items()):
         actors[slug] = services.create_record(Actor(slug=slug, name=name), by=by)
         report.new_actors.append(slug)
-    sources = _sources_for({u for r in rows for u in r.urls}, by, report)
+    urls = {u for r in rows for u in r.urls} | {e[0] for r in rows for e in r.evidence}
+    sources = _sources_for(urls, by, report)
     for row in rows:
         try:
             if row.line in matches:
@@ -385,8 +488,22 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                     stated_on=row.stated_on,
                     status=row.status,
                     rationale=row.rationale,
+                    confidence=row.confidence,
                     citations=[
-                        Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
+                        *(
+                            Citation(source=sources[u], role=Citation.Role.APPEARANCE)
+                            for u in row.urls
+                        ),
+                        *(
+                            Citation(
+                                source=sources[url],
+                                role=Citation.Role.EVIDENCE,
+                                direction=direction,
+                                credibility=credibility,
+                                reliability_override=override,
+                            )
+                            for url, direction, credibility, override in row.evidence
+                        ),
                     ],
                     checked=True,
                 )
@@ -430,7 +547,8 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)
         matches, match_errors = _match_existing(rows, _existing_claims(rows))
-        errors = sorted(actor_errors + match_errors, key=lambda e: e.line)
+        confidence_errors = _check_confidence(rows, matches)
+        errors = sorted(actor_errors + match_errors + confidence_errors, key=lambda e: e.line)
     if errors:
         report.errors = errors
         return report

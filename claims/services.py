@@ -289,3 +289,21 @@ def source_set_reliability(*, source, reliability, by, reason=""):
     locked.save(update_fields=["reliability", "version"])
     source.reliability, source.version = locked.reliability, locked.version
     return locked
+
+
+@transaction.atomic
+def grade_citation(*, citation, credibility, direction, reliability_override="", by, reason=""):
+    """Set an evidence citation's credibility, direction and reliability override."""
+    validate_citation_grades(
+        role=citation.role,
+        credibility=credibility,
+        direction=direction,
+        reliability_override=reliability_override,
+    )
+    grades = (credibility, direction, reliability_override)
+    if (citation.credibility, citation.direction, citation.reliability_override) == grades:
+        return citation
+    citation.credibility, citation.direction, citation.reliability_override = grades
+    _audit(citation, by, reason or f"graded {citation.rating}")
+    citation.save(update_fields=["credibility", "direction", "reliability_override"])
+    return citation

@@ -225,7 +225,8 @@ class SourceViewSet(ServiceModelViewSet):
 @_with_response(ClaimSerializer)
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
-    (actor, status, source, kind, country, stated_from, stated_to, q, ordering) and pages
+    (actor, status, source, kind, country, stated_from, stated_to, q, confidence,
+    min_reliability, min_credibility, direction, ordering) and pages
     with a cursor in the default order, by page number in any other: follow `next` and
     `previous`."""
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from claims import services
+from claims.demo.grades import apply_demo_grades, verdict_confidence
 from claims.models import Actor, Citation, Claim, Source
 
 ARTICLE = "North Korea has dispatched troops to fight with Russian forces against Ukraine"
@@ -546,10 +547,12 @@ class Command(BaseCommand):
                     claim=claim,
                     status=status,
                     rationale=prefix + rationale,
+                    confidence=verdict_confidence(claim, evidence, status),
                     by=None,
                     at=_noon(when),
                 )
             created += 1
+        apply_demo_grades()
         self.stdout.write(
             f"Demo story: {len(actors)} actors, {len(sources)} sources, "
             f"{created} new claims ({Claim.objects.count()} in all)."

@@ -120,7 +120,7 @@ def evidence_citations(*, min_reliability=None, min_credibility=None, direction=
             | Q(reliability_override="", source__reliability__in=good)
         )
     if min_credibility:
-        citations = citations.filter(credibility__lte=min_credibility)
+        citations = citations.filter(credibility__lte=int(min_credibility))
     if direction:
         citations = citations.filter(direction=direction)
     return citations
@@ -176,9 +176,8 @@ class ClaimFilter(django_filters.FilterSet):
         help_text="Claims with an evidence citation whose source (or its override for that "
         "item) is graded this or better.",
     )
-    min_credibility = django_filters.TypedChoiceFilter(
-        choices=Credibility.choices,
-        coerce=int,
+    min_credibility = django_filters.ChoiceFilter(
+        choices=[(str(value), label) for value, label in Credibility.choices],
         method="filter_evidence",
         label="Evidence credibility at least",
         empty_label="Any",

@@ -83,7 +83,7 @@ def seed(by=None):
             )
         ],
     )
-    services.claim_set_status(
+    services.claim_set_status(confidence="moderate", 
         claim=claim, status=Claim.Status.DENIED, rationale=VALUES["claim.rationale"], by=by
     )
     claim.refresh_from_db()

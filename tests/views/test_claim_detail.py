@@ -38,7 +38,7 @@ def test_timeline_says_system_when_nobody_is_recorded(reader_client, claim):
 
 
 def test_timeline_shows_who_changed_what_and_why(reader_client, claim, analyst):
-    services.claim_set_status(
+    services.claim_set_status(confidence="moderate", 
         claim=claim, status="denied", rationale="Gerasimov said so.", by=analyst
     )
     response = reader_client.get(claim.get_absolute_url())
@@ -91,7 +91,7 @@ def test_rationale_text_is_kept_after_an_error(analyst_client, claim):
 
 
 def test_marking_unverified_needs_no_rationale(analyst_client, claim):
-    services.claim_set_status(claim=claim, status="denied", rationale="x", by=None)
+    services.claim_set_status(confidence="moderate", claim=claim, status="denied", rationale="x", by=None)
     response = analyst_client.post(status_url(claim), {"status": "unverified", "rationale": ""})
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "unverified"

@@ -34,7 +34,7 @@ def make_claims(count, *, actor=None, source=None):
             stated_on=datetime.date(2024, 10, 1) + datetime.timedelta(days=n),
             citations=[Citation(source=source or SourceFactory(), role="appearance")],
         )
-        services.claim_set_status(claim=claim, status="denied", rationale="No.", by=None)
+        services.claim_set_status(confidence="moderate", claim=claim, status="denied", rationale="No.", by=None)
         claims.append(claim)
     return claims
 
@@ -79,7 +79,7 @@ def test_claim_page_costs_the_same_whatever_its_citations_and_timeline(
     (claim,) = make_claims(1)
     for n in range(rows):
         services.add_citation(claim=claim, source=SourceFactory(), role="evidence", by=None)
-        services.claim_set_status(claim=claim, status="confirmed", rationale=f"{n}", by=None)
+        services.claim_set_status(confidence="moderate", claim=claim, status="confirmed", rationale=f"{n}", by=None)
     # session, user, claim with actor, citations with sources, timeline, 2 x permissions
     with django_assert_num_queries(7):
         response = analyst_client.get(claim.get_absolute_url())

@@ -27,8 +27,8 @@ COLUMNS = [
     "status",
     "status_rationale",
     "status_confidence",
-    "source_urls",
     "evidence",
+    "source_urls",
 ]
 URL_SEPARATOR = " "  # a URL never holds a raw space
 # One evidence citation in the `evidence` column: direction:credibility:override:url, e.g.

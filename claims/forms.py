@@ -243,8 +243,12 @@ class SourceForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "reliability" in self.fields:
-            self.fields["reliability"].choices = RELIABILITY_CHOICES
+        # Not required: a post without it (a script, an older form) keeps the grade it had.
+        self.fields["reliability"].required = False
+        self.fields["reliability"].choices = RELIABILITY_CHOICES
+
+    def clean_reliability(self):
+        return self.cleaned_data.get("reliability") or self.instance.reliability or Reliability.F
 
 
 class CitationChoiceField(forms.ModelMultipleChoiceField):

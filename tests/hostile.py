@@ -83,8 +83,12 @@ def seed(by=None):
             )
         ],
     )
-    services.claim_set_status(confidence="moderate", 
-        claim=claim, status=Claim.Status.DENIED, rationale=VALUES["claim.rationale"], by=by
+    services.claim_set_status(
+        confidence="moderate",
+        claim=claim,
+        status=Claim.Status.DENIED,
+        rationale=VALUES["claim.rationale"],
+        by=by,
     )
     claim.refresh_from_db()
     return actor, source, claim

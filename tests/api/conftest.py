@@ -38,7 +38,8 @@ def story(analyst):
     denial = SourceFactory(url="https://example.org/tass", title="TASS denial")
 
     def claim(actor, headline, day, status="unverified", rationale="", cite=()):
-        return services.create_claim(confidence="moderate", 
+        return services.create_claim(
+            confidence="moderate",
             by=analyst,
             actor=actor,
             headline=headline,

@@ -36,8 +36,12 @@ def test_list_is_newest_stated_first_then_newest_id(analyst_client):
 def test_status_facets_count_the_current_filter(analyst_client):
     actor = ActorFactory(slug="kremlin")
     for status in ["denied", "denied", "confirmed"]:
-        services.claim_set_status(confidence="moderate", 
-            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+        services.claim_set_status(
+            confidence="moderate",
+            claim=ClaimFactory(actor=actor),
+            status=status,
+            rationale="x",
+            by=None,
         )
     ClaimFactory()  # another actor's: not counted
     response = analyst_client.get(LIST + "?actor=kremlin")
@@ -182,8 +186,12 @@ def test_actor_box_suggests_only_the_busiest_actors(analyst_client):
 def test_status_facets_ignore_the_ticked_status_so_the_others_stay_links(analyst_client):
     actor = ActorFactory(slug="kremlin")
     for status in ["denied", "denied", "confirmed"]:
-        services.claim_set_status(confidence="moderate", 
-            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+        services.claim_set_status(
+            confidence="moderate",
+            claim=ClaimFactory(actor=actor),
+            status=status,
+            rationale="x",
+            by=None,
         )
     response = analyst_client.get(LIST + "?actor=kremlin&status=denied")
     browser = response.context["browser"]

@@ -34,7 +34,9 @@ def make_claims(count, *, actor=None, source=None):
             stated_on=datetime.date(2024, 10, 1) + datetime.timedelta(days=n),
             citations=[Citation(source=source or SourceFactory(), role="appearance")],
         )
-        services.claim_set_status(confidence="moderate", claim=claim, status="denied", rationale="No.", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status="denied", rationale="No.", by=None
+        )
         claims.append(claim)
     return claims
 
@@ -79,7 +81,9 @@ def test_claim_page_costs_the_same_whatever_its_citations_and_timeline(
     (claim,) = make_claims(1)
     for n in range(rows):
         services.add_citation(claim=claim, source=SourceFactory(), role="evidence", by=None)
-        services.claim_set_status(confidence="moderate", claim=claim, status="confirmed", rationale=f"{n}", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status="confirmed", rationale=f"{n}", by=None
+        )
     # session, user, claim with actor, citations with sources, timeline, 2 x permissions
     with django_assert_num_queries(7):
         response = analyst_client.get(claim.get_absolute_url())
@@ -101,8 +105,9 @@ def test_source_pages_cost_the_same_at_any_size(analyst_client, django_assert_nu
     make_claims(rows, source=source)
     with django_assert_num_queries(6):
         listed = analyst_client.get(reverse("claims:source-list"))
-    # session, user, source, count, citations with claims and actors, 2 x permissions
-    with django_assert_num_queries(7):
+    # session, user, source, count, citations with claims and actors, its track record as
+    # evidence, 2 x permissions
+    with django_assert_num_queries(8):
         detail = analyst_client.get(source.get_absolute_url())
     assert len(listed.context["source_list"]) == 1
     assert len(detail.context["page_obj"]) == rows

@@ -50,6 +50,7 @@ def test_admin_bulk_action_records_the_user(admin_client, admin):
             "_selected_action": [claim.pk],
             "apply": "1",
             "rationale": "Confirmed by a named outlet",
+            "confidence": "moderate",
         },
     )
     latest = claim.history.latest()

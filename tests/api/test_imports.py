@@ -16,7 +16,10 @@ from tests.factories import UserFactory
 
 HEADER = ",".join(COLUMNS)
 OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,,,"
-GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,moderate,,"
+GOOD = (
+    ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images."
+    ",moderate,,"
+)
 
 
 def _export(client):

@@ -687,7 +687,12 @@ class Citation(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(role="appearance", credibility__isnull=True, direction="")
-                | Q(role="evidence", credibility__gte=1, credibility__lte=6),
+                | Q(
+                    role="evidence",
+                    credibility__isnull=False,
+                    credibility__gte=1,
+                    credibility__lte=6,
+                ),
                 name="citation_credibility_on_evidence",
             ),
             models.CheckConstraint(

@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='citation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('credibility__isnull', True), ('direction', ''), ('role', 'appearance')), models.Q(('credibility__gte', 1), ('credibility__lte', 6), ('role', 'evidence')), _connector='OR'), name='citation_credibility_on_evidence'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('credibility__isnull', True), ('direction', ''), ('role', 'appearance')), models.Q(('credibility__gte', 1), ('credibility__isnull', False), ('credibility__lte', 6), ('role', 'evidence')), _connector='OR'), name='citation_credibility_on_evidence'),
         ),
         migrations.AddConstraint(
             model_name='citation',

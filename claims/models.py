@@ -815,6 +815,9 @@ class StatusChange(models.Model):
 
     @property
     def confidence_label(self):
+        # An unverified entry needs no confidence: nothing to say, recorded or not.
+        if self.new_status == ClaimStatus.UNVERIFIED and not self.confidence:
+            return ""
         return confidence_label(self.confidence)
 
     @property

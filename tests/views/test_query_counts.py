@@ -122,3 +122,26 @@ def test_claim_list_facets_come_from_the_cache_the_second_time(
     with django_assert_num_queries(5):
         response = analyst_client.get(reverse("claims:claim-list") + "?ordering=-stated&page=1")
     assert response.context["browser"].total == 5
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_grade_filtered_claim_list_costs_the_same_at_any_size(
+    analyst_client, django_assert_num_queries, rows
+):
+    for claim in make_claims(rows):
+        services.add_citation(
+            claim=claim,
+            source=SourceFactory(reliability="B"),
+            role="evidence",
+            credibility=2,
+            direction="refutes",
+            by=None,
+        )
+    # session, user, status facet, actor facet, its actors, rows, 2 x permissions: the grade
+    # filters are subqueries of those, never a query of their own.
+    with django_assert_num_queries(CLAIM_LIST_QUERIES):
+        response = analyst_client.get(
+            reverse("claims:claim-list")
+            + "?min_reliability=B&min_credibility=2&direction=refutes&confidence=moderate"
+        )
+    assert len(response.context["browser"].claims) == rows

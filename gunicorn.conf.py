@@ -40,4 +40,4 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # Behind a load balancer on another host, gunicorn reads FORWARDED_ALLOW_IPS (its address)
-# to trust X-Forwarded-Proto; set DJANGO_BEHIND_PROXY=true for Django to use it.
+# to trust X-Forwarded-Proto; set DJANGO_TRUSTED_PROXIES to it for Django to use it.

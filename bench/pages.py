@@ -9,7 +9,7 @@ A URL answering 404 is reported as "not on this branch" rather than failing the 
 PAGES = [
     ("claim list", "/claims/"),
     ("claim list, deep page (offset)", "/claims/?page={deep_page}"),
-    ("claim list, deep page (cursor)", "/claims/?before={html_cursor_deep}"),
+    ("claim list, deep page (cursor)", "/claims/?before={cursor_deep}"),
     ("claims by actor", "/claims/?actor={actor}"),
     ("claims by status + date range", "/claims/?status=denied&stated_from={from}&stated_to={to}"),
     ("text search, selective", "/claims/?q={rare_word}"),
@@ -19,7 +19,7 @@ PAGES = [
     ("API list", "/api/claims/"),
     ("API list, 10 per page", "/api/claims/?page_size=10"),
     ("API list, 100 per page", "/api/claims/?page_size=100"),
-    ("API list, deep page (cursor)", "/api/claims/?cursor={api_cursor_deep}"),
+    ("API list, deep page (cursor)", "/api/claims/?before={cursor_deep}"),
     ("API claims by actor", "/api/claims/?actor={actor}"),
     ("admin changelist", "/admin/claims/claim/"),
     ("admin changelist, filtered", "/admin/claims/claim/?status__exact=denied"),

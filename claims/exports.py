@@ -4,17 +4,18 @@ Rows are streamed a chunk at a time (iterator(chunk_size=...) with the chunk's c
 fetched in one query), so a million-row export holds one chunk in memory, never the set."""
 
 import csv
+import itertools
 import json
 import re
 from collections import defaultdict
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
 from . import jsonld
 from .filters import ClaimFilter
-from .models import Citation, Claim
+from .models import Citation, Claim, Stance
 from .permissions import read_access_required
 
 COLUMNS = [
@@ -29,6 +30,7 @@ COLUMNS = [
     "status_confidence",
     "evidence",
     "source_urls",
+    "stances",
 ]
 URL_SEPARATOR = " "  # a URL never holds a raw space
 # One evidence citation in the `evidence` column: direction:credibility:override:url, e.g.
@@ -84,6 +86,25 @@ def _source_urls(claim_ids):
     return urls, evidence
 
 
+def _stances(claim_ids):
+    """{claim id: [{"proposition": slug, "stance": kind}, ...]} for one chunk: one query."""
+    stances = defaultdict(list)
+    rows = (
+        Stance.objects.filter(claim_id__in=claim_ids)
+        .order_by("proposition__slug")
+        .values_list("claim_id", "proposition__slug", "stance")
+    )
+    for claim_id, slug, kind in rows:
+        stances[claim_id].append({"proposition": slug, "stance": kind})
+    return stances
+
+
+def stances_cell(stances):
+    """The CSV cell for a claim's stances: "asserts:slug denies:other-slug" (slugs hold
+    neither spaces nor colons; imports.parse_stances reads it back)."""
+    return " ".join(f"{s['stance']}:{s['proposition']}" for s in stances)
+
+
 def export_records(queryset):
     """One dict per claim in COLUMNS, in the queryset's order, a chunk at a time.
 
@@ -101,8 +122,14 @@ def export_records(queryset):
         "status_confidence",
     )
     for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+<<<<<<< HEAD
         urls, evidence = _source_urls([row[0] for row in chunk])
         for pk, headline, text, slug, name, stated_on, status, rationale, confidence in chunk:
+=======
+        urls = _source_urls([row[0] for row in chunk])
+        stances = _stances([row[0] for row in chunk])
+        for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
+>>>>>>> main
             yield {
                 "id": pk,
                 "headline": headline,
@@ -115,7 +142,11 @@ def export_records(queryset):
                 # null (JSON) / empty (CSV): recorded before confidence was kept.
                 "status_confidence": confidence,
                 "source_urls": urls.get(pk, []),
+<<<<<<< HEAD
                 "evidence": evidence.get(pk, []),
+=======
+                "stances": stances.get(pk, []),
+>>>>>>> main
             }
 
 
@@ -140,14 +171,22 @@ class _Echo:
         return value
 
 
-def csv_lines(queryset):
+def csv_lines(records):
+    """CSV text for export_records() dicts (or a claim queryset), a few hundred rows at a
+    time."""
+    if isinstance(records, QuerySet):
+        records = export_records(records)
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
     batch = []
-    for record in export_records(queryset):
+    for record in records:
         record["source_urls"] = URL_SEPARATOR.join(record["source_urls"])
+<<<<<<< HEAD
         record["evidence"] = URL_SEPARATOR.join(record["evidence"])
         record["status_confidence"] = record["status_confidence"] or ""
+=======
+        record["stances"] = stances_cell(record["stances"])
+>>>>>>> main
         batch.append(writer.writerow([quote_formula(record[c]) for c in COLUMNS]))
         if len(batch) >= 500:
             yield "".join(batch)
@@ -170,6 +209,17 @@ def _bad_filter(filterset):
     return JsonResponse({"errors": filterset.errors.get_json_data()}, status=400)
 
 
+def started(rows):
+    """`rows` (an iterator) with its first item already fetched, so the export's query runs
+    while the view can still answer with an error status: a database error (a search it
+    can't run, a statement timeout) then reaches the error handling as a 400 or 503 instead
+    of cutting a 200 download short after its first bytes."""
+    rows = iter(rows)
+    for first in rows:
+        return itertools.chain([first], rows)
+    return iter(())
+
+
 def _attachment(content, content_type, filename):
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -182,7 +232,8 @@ def export_csv(request):
     filterset = filtered_claims(request.GET)
     if not filterset.is_valid():
         return _bad_filter(filterset)
-    return _attachment(csv_lines(filterset.qs), "text/csv; charset=utf-8", "claims.csv")
+    records = started(export_records(filterset.qs))
+    return _attachment(csv_lines(records), "text/csv; charset=utf-8", "claims.csv")
 
 
 @read_access_required
@@ -191,7 +242,8 @@ def export_json(request):
     filterset = filtered_claims(request.GET)
     if not filterset.is_valid():
         return _bad_filter(filterset)
-    return _attachment(json_array(export_records(filterset.qs)), "application/json", "claims.json")
+    records = started(export_records(filterset.qs))
+    return _attachment(json_array(records), "application/json", "claims.json")
 
 
 @read_access_required
@@ -204,6 +256,6 @@ def export_jsonld(request):
     filterset = filtered_claims(request.GET, queryset)
     if not filterset.is_valid():
         return _bad_filter(filterset)
-    claims = jsonld.with_review_date(filterset.qs).iterator(chunk_size=CHUNK_SIZE)
+    claims = started(jsonld.with_review_date(filterset.qs).iterator(chunk_size=CHUNK_SIZE))
     reviews = (jsonld.claim_review(claim, request) for claim in claims)
     return _attachment(json_array(reviews), "application/ld+json", "claims.jsonld")

@@ -13,31 +13,34 @@ import csv
 import datetime
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 
 from . import services
 from .exports import EVIDENCE_SEPARATOR, batches, unquote_formula
 from .models import (
-    CLAIM_TEXT_MAX_LENGTH,
-    HEADLINE_MAX_LENGTH,
-    NOTE_MAX_LENGTH,
+    SLUG_PATTERN,
     Actor,
     Citation,
     Claim,
+<<<<<<< HEAD
     Confidence,
+=======
+    NameLookupError,
+    Proposition,
+>>>>>>> main
     Source,
-    reserved_slug_error,
-    slug_validator,
-    stated_on_error,
+    StanceKind,
+    unique_slug,
 )
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
+<<<<<<< HEAD
 OPTIONAL_COLUMNS = [
     "id",
     "actor_name",
@@ -47,12 +50,10 @@ OPTIONAL_COLUMNS = [
     "evidence",
 ]
 MAX_FIELD_SIZE = 16 * 1024 * 1024
+=======
+OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls", "stances"]
+>>>>>>> main
 LOOKUP_CHUNK = 1000
-
-_source_url = Source._meta.get_field("url")
-_actor_name = Actor._meta.get_field("name")
-_actor_slug = Actor._meta.get_field("slug")
-_validate_url = URLValidator()
 
 
 @dataclass
@@ -66,9 +67,14 @@ class Row:
     status: str
     rationale: str
     urls: list
+<<<<<<< HEAD
     confidence: str = ""
     # (url, direction, credibility, reliability override) per evidence citation
     evidence: list = field(default_factory=list)
+=======
+    # {proposition slug: stance}; None when the file has no stances column (left alone).
+    stances: dict | None = None
+>>>>>>> main
 
 
 @dataclass
@@ -91,6 +97,8 @@ class ImportReport:
     status_changes: int = 0
     new_actors: list = field(default_factory=list)
     new_sources: int = 0
+    # (line, what the row changes), for the dry run's per-row report.
+    changes: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -111,17 +119,32 @@ class ImportFailed(Exception):
 
 # Parsing -------------------------------------------------------------------------------
 
+# Past this many bad rows the report stops: nobody reads ten thousand, and a hostile file of
+# one-comma lines would otherwise build millions of them (gigabytes of memory).
+MAX_ERRORS = 100
+# No field of a good row is longer than a claim's text (the longest column); a bigger one
+# is refused by the CSV reader itself before it is held in memory whole.
+MAX_FIELD_CHARS = 64 * 1024
+# A good row is well under this (its longest text, quoted, in four-byte characters); reading
+# stops at a longer line instead of holding a file without newlines in memory whole.
+MAX_LINE_BYTES = 1024 * 1024
 
-def decode(data):
-    """The file as text, or one error per line that is not UTF-8."""
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    errors = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
+
+def _lines(stream, errors):
+    """The file's lines as text, read one at a time; a line that is not UTF-8 gets an
+    error naming it (and is passed on with the bad bytes replaced, so the CSV reader keeps
+    counting lines the way the file does)."""
+    lines = iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b"")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_BYTES:
+            errors.append(
+                RowError(number, f"line longer than {MAX_LINE_BYTES // 1024:,} KB: not a claim row")
+            )
+            return
+        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
         try:
-            line.decode("utf-8")
+            yield line.decode("utf-8")
         except UnicodeDecodeError as error:
             errors.append(
                 RowError(
@@ -130,17 +153,35 @@ def decode(data):
                     "is not UTF-8 (save the file as UTF-8)",
                 )
             )
-    return None, errors
+            yield line.decode("utf-8", errors="replace")
+
+
+def _model_errors(instance, fields):
+    """What the model's own validators (its fields' and clean()) say about `fields` of an
+    unsaved instance, as 'field: message'. Constraints are left to the save: checking them
+    here costs a query each."""
+    exclude = [f.name for f in instance._meta.fields if f.name not in fields]
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        return [
+            message if name == "__all__" else f"{name}: {message}"
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return []
 
 
 def _clean_row(record, line):
-    """A Row from one CSV record, or the list of what is wrong with it."""
-    problems = []
+    """A Row from one CSV record, or the list of what is wrong with it: the rules are the
+    models' own (Claim, Actor and Source validators and constraints), so a row is refused
+    here for exactly the reasons a save would refuse it."""
     value = {
         k: unquote_formula(v) if isinstance(v, str) else ""
         for k, v in record.items()
         if k is not None
     }
+<<<<<<< HEAD
     for name, text in value.items():
         if "\x00" in text:
             problems.append(f"{name} contains a NUL character")
@@ -260,34 +301,163 @@ def _clean_grades(value, problems):
             seen.add(url)
             evidence.append((url, direction, credibility, override))
     return confidence, evidence
+=======
+    # PostgreSQL text can't hold a NUL and no model validator checks for one.
+    problems = [
+        f"{name} contains a NUL character" for name, text in value.items() if "\x00" in text
+    ]
+    if problems:
+        return None, problems
+    slug = value["actor_slug"].strip()
+    actor_name = value.get("actor_name", "").strip()
+    status = value["status"].strip().lower() or Claim.Status.UNVERIFIED
+    rationale = value.get("status_rationale", "").strip()
+    claim = Claim(
+        headline=value["headline"],
+        text=value["text"],
+        stated_on=value["stated_on"].strip(),
+        status=status,
+        status_rationale=rationale,
+    )
+    if not value["headline"].strip():
+        problems.append("missing headline")
+    if not value["text"].strip():
+        problems.append("missing text")
+    problems += [
+        p
+        for p in _model_errors(claim, {"headline", "text", "stated_on"})
+        if not p.startswith(("headline: This field", "text: This field"))
+    ]
+    # Status and rationale follow the verdict rule that every status change goes through.
+    try:
+        services.validate_status_change(status=status, rationale=rationale)
+    except ValidationError as error:
+        problems += [
+            f"status_{name}: {m}" if name == "rationale" else m
+            for name, messages in error.message_dict.items()
+            for m in messages
+        ]
+    if not slug and not actor_name:
+        problems.append("missing actor: actor_slug and actor_name are empty")
+    elif slug:
+        # The name is checked only when given: an existing actor needs none.
+        actor = Actor(slug=slug, name=actor_name or slug)
+        problems += [
+            f"bad actor_slug {slug[:100]!r}: {p.removeprefix('slug: ')}"
+            if p.startswith("slug: ")
+            else f"actor_{p}"
+            for p in _model_errors(actor, {"slug", "name"})
+        ]
+    urls = []
+    for url in value.get("source_urls", "").split():
+        if _model_errors(Source(url=url, title="-"), {"url"}):
+            problems.append(f"bad source URL {url[:100]!r}")
+        elif url not in urls:
+            urls.append(url)
+    stances = None
+    if "stances" in value:
+        stances, stance_problems = parse_stances(value["stances"])
+        problems.extend(stance_problems)
+    if problems:
+        return None, problems
+    row = Row(
+        line, claim.headline, claim.text, slug, actor_name, claim.stated_on, status, rationale, urls
+    )
+    row.stances = stances
+    return row, []
+>>>>>>> main
 
 
-def parse(data):
-    """(rows, errors) for the bytes of a CSV file; errors name the line of each bad row."""
-    text, errors = decode(data)
-    if errors:
-        return [], errors
-    csv.field_size_limit(MAX_FIELD_SIZE)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+def parse_stances(cell):
+    """{slug: stance} from "asserts:slug denies:other" (exports.stances_cell), and problems."""
+    stances, problems = {}, []
+    for token in cell.split():
+        kind, _, slug = token.partition(":")
+        if kind not in StanceKind.values:
+            problems.append(
+                f"bad stance {token[:100]!r}: use asserts:, denies: or doubts: and a slug"
+            )
+        elif not slug or len(slug) > 200 or not re.fullmatch(SLUG_PATTERN, slug):
+            problems.append(f"bad proposition slug in {token[:100]!r}")
+        elif slug in stances:
+            problems.append(f"proposition {slug} is named twice in stances")
+        else:
+            stances[slug] = kind
+    return stances, problems
+
+
+def _check_propositions(rows):
+    """{slug: Proposition} for every slug the rows name, and an error per unknown one."""
+    slugs = {slug for row in rows if row.stances for slug in row.stances}
+    found = {}
+    for chunk in batches(sorted(slugs), LOOKUP_CHUNK):
+        found.update({p.slug: p for p in Proposition.objects.filter(slug__in=chunk)})
+    errors = [
+        RowError(row.line, f"unknown proposition {slug!r} in stances: create it first")
+        for row in rows
+        for slug in (row.stances or {})
+        if slug not in found
+    ]
+    return found, errors
+
+
+def _sync_stances(claim, row, propositions, by):
+    """Make the claim's stances those of the row; True when anything changed."""
+    if row.stances is None:
+        return False
+    current = {s.proposition.slug: s for s in claim.stances.select_related("proposition")}
+    changed = False
+    for slug, stance in current.items():
+        if slug not in row.stances:
+            services.remove_stance(stance=stance, by=by)
+            changed = True
+    for slug, kind in row.stances.items():
+        if slug not in current or current[slug].stance != kind:
+            note = current[slug].note if slug in current else ""
+            services.set_stance(
+                claim=claim, proposition=propositions[slug], stance=kind, note=note, by=by
+            )
+            changed = True
+    return changed
+
+
+def parse(data, *, max_rows=None, max_errors=MAX_ERRORS):
+    """(rows, errors, records) for a CSV file (bytes or a binary file), read as a stream:
+    reading stops at the first record past `max_rows` and after `max_errors` errors, so a
+    hostile file costs no more than that many rows. Errors name the line of each bad row;
+    `records` is how many data records were read."""
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    errors = []
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.DictReader(_lines(stream, errors))
     try:
         header = reader.fieldnames
     except csv.Error as error:
-        return [], [RowError(1, f"unreadable CSV header: {error}")]
+        return [], [RowError(1, f"unreadable CSV header: {error}")], 0
+    if errors:
+        return [], errors, 0
     if not header:
-        return [], [RowError(1, "empty file: the first line must name the columns")]
+        return [], [RowError(1, "empty file: the first line must name the columns")], 0
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [
-            RowError(
-                1,
-                f"missing columns: {', '.join(missing)} (the header needs "
-                f"{', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})",
-            )
-        ]
-    rows = []
+        return (
+            [],
+            [
+                RowError(
+                    1,
+                    f"missing columns: {', '.join(missing)} (the header needs "
+                    f"{', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})",
+                )
+            ],
+            0,
+        )
+    rows, records = [], 0
     line = reader.line_num + 1
     try:
         for record in reader:
+            records += 1
+            if max_rows is not None and records > max_rows:
+                return rows, [_too_many_rows(max_rows)], records
             if None in record:
                 errors.append(RowError(line, f"more fields than the {len(header)} columns"))
             elif any(v is None for v in record.values()):
@@ -297,13 +467,55 @@ def parse(data):
                 errors.extend(RowError(line, p) for p in problems)
                 if row is not None:
                     rows.append(row)
+            if len(errors) >= max_errors:
+                errors = errors[:max_errors]
+                errors.append(
+                    RowError(line, f"stopped reading after {max_errors} problems: fix these first")
+                )
+                return rows, errors, records
             line = reader.line_num + 1
     except csv.Error as error:
         errors.append(RowError(line, f"unreadable CSV: {error}"))
-    return rows, errors
+    return rows, sorted(errors, key=lambda e: e.line), records
+
+
+def _too_many_rows(max_rows):
+    return RowError(
+        1,
+        f"the file has more than {max_rows:,} rows; this page takes up to {max_rows:,}: "
+        "use manage.py import_claims for larger files",
+    )
 
 
 # Checking against the database ----------------------------------------------------------
+
+
+def _resolve_actor_names(rows):
+    """Rows that name their actor without a slug: the actor that name, short name or alias
+    resolves to (Actor.objects.resolve, as the forms), or a new actor with a slug derived
+    from the name; a name several actors answer to is that row's error."""
+    errors, slugs, derived = [], {}, set()
+    for row in rows:
+        if row.actor_slug:
+            continue
+        name = row.actor_name
+        if name not in slugs:
+            try:
+                slugs[name] = Actor.objects.resolve(name).slug
+            except NameLookupError as error:
+                slugs[name] = error if error.candidates else None
+            if slugs[name] is None:  # a new actor: derive its slug, unique in this file too
+                base = slug = unique_slug(Actor, name)
+                number = 2
+                while slug in derived:  # "Nato!" and "NATO" in one file
+                    slug, number = f"{base}-{number}", number + 1
+                derived.add(slug)
+                slugs[name] = slug
+        if isinstance(slugs[name], NameLookupError):
+            errors.append(RowError(row.line, f"actor_name: {slugs[name].messages[0]}"))
+            continue
+        row.actor_slug = slugs[name]
+    return errors
 
 
 def _existing_actors(rows):
@@ -400,11 +612,12 @@ def _sources_for(urls, by, report):
     return sources
 
 
-def _update_claim(claim, row, sources, by, report):
-    changed = False
+def _update_claim(claim, row, sources, by, report, propositions):
+    changes = ["new stances"] if _sync_stances(claim, row, propositions, by) else []
     if claim.text != row.text:
         claim.text = row.text
         services.save_versioned(claim, by=by, expected_version=claim.version, reason="import")
+<<<<<<< HEAD
         changed = True
     if _new_verdict(claim, row):
         services.claim_set_status(
@@ -418,11 +631,21 @@ def _update_claim(claim, row, sources, by, report):
         changed = True
     cited = {(c.source.url, c.role) for c in claim.citations.all()}
     cited_urls = {url for url, _ in cited}
+=======
+        changes.append("new text")
+    if (claim.status, claim.status_rationale) != (row.status, row.rationale):
+        old = claim.status
+        services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)
+        report.status_changes += 1
+        changes.append(f"status {old} → {row.status}" if old != row.status else "new rationale")
+    cited = {c.source.url for c in claim.citations.all()}
+>>>>>>> main
     for url in row.urls:
         if url not in cited_urls:
             services.add_citation(
                 claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
             )
+<<<<<<< HEAD
             changed = True
     for url, direction, credibility, override in row.evidence:
         if (url, Citation.Role.EVIDENCE) not in cited:
@@ -437,11 +660,18 @@ def _update_claim(claim, row, sources, by, report):
             )
             changed = True
     if changed:
+=======
+            changes.append(f"cites {url}")
+    if changes:
+>>>>>>> main
         report.updated += 1
+        report.changes.append((row.line, f"updates claim {claim.pk}: {'; '.join(changes)}"))
     else:
         report.unchanged += 1
+        report.changes.append((row.line, f"claim {claim.pk} unchanged"))
 
 
+<<<<<<< HEAD
 def _new_verdict(claim, row):
     """Whether the row records a verdict the claim doesn't have. A verdict recorded before
     confidence was kept (NULL) matches an empty status_confidence cell."""
@@ -469,6 +699,9 @@ def _check_confidence(rows, matches):
 
 
 def _write(rows, matches, new_actors, *, by, report, progress):
+=======
+def _write(rows, matches, new_actors, *, by, report, progress, propositions):
+>>>>>>> main
     actors = _existing_actors(rows)
     for slug, name in sorted(new_actors.items()):
         actors[slug] = services.create_record(Actor(slug=slug, name=name), by=by)
@@ -478,9 +711,9 @@ def _write(rows, matches, new_actors, *, by, report, progress):
     for row in rows:
         try:
             if row.line in matches:
-                _update_claim(matches[row.line], row, sources, by, report)
+                _update_claim(matches[row.line], row, sources, by, report, propositions)
             else:
-                services.create_claim(
+                created = services.create_claim(
                     by=by,
                     actor=actors[row.actor_slug],
                     headline=row.headline,
@@ -507,8 +740,17 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                     ],
                     checked=True,
                 )
+                _sync_stances(created, row, propositions, by)
                 report.created += 1
                 report.status_changes += 1
+                new_actor = " (new actor)" if row.actor_slug in new_actors else ""
+                sources_note = f", citing {len(row.urls)} source(s)" if row.urls else ""
+                report.changes.append(
+                    (
+                        row.line,
+                        f"new {row.status} claim by {row.actor_slug}{new_actor}{sources_note}",
+                    )
+                )
         except ValidationError as error:
             reason = f"could not be saved: {' '.join(error.messages)}"
             raise ImportFailed(RowError(row.line, reason)) from error
@@ -524,7 +766,7 @@ def _write(rows, matches, new_actors, *, by, report, progress):
 
 
 def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None, max_rows=None):
-    """Check and import the CSV bytes `data`; returns an ImportReport.
+    """Check and import the CSV `data` (bytes or a binary file); returns an ImportReport.
 
     Nothing is written unless every row is good; with dry_run nothing is written at all.
     With `max_rows`, a longer file is refused whole (the web page: one request, one
@@ -532,23 +774,20 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
     For a progress bar: `on_start(total)` is called once the rows are checked, and
     `progress(n)` as they are written."""
     report = ImportReport(dry_run=dry_run)
-    rows, errors = parse(data)
-    report.rows = len(rows) + len({e.line for e in errors if e.line > 1})
-    if max_rows is not None and report.rows > max_rows:
-        report.errors = [
-            RowError(
-                1,
-                f"the file has {report.rows:,} rows; this page takes up to {max_rows:,}: "
-                "use manage.py import_claims for larger files",
-            )
-        ]
-        return report
+    rows, errors, report.rows = parse(data, max_rows=max_rows)
+    if not errors:
+        errors = _resolve_actor_names(rows)
     if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)
         matches, match_errors = _match_existing(rows, _existing_claims(rows))
+<<<<<<< HEAD
         confidence_errors = _check_confidence(rows, matches)
         errors = sorted(actor_errors + match_errors + confidence_errors, key=lambda e: e.line)
+=======
+        propositions, proposition_errors = _check_propositions(rows)
+        errors = sorted(actor_errors + match_errors + proposition_errors, key=lambda e: e.line)
+>>>>>>> main
     if errors:
         report.errors = errors
         return report
@@ -556,13 +795,21 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
         on_start(len(rows))
     try:
         with transaction.atomic():
-            _write(rows, matches, new_actors, by=by, report=report, progress=progress or _ignore)
+            _write(
+                rows,
+                matches,
+                new_actors,
+                by=by,
+                report=report,
+                progress=progress or _ignore,
+                propositions=propositions,
+            )
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFailed as failure:
         report.errors = list(failure.args)
         report.created = report.updated = report.unchanged = report.status_changes = 0
-        report.new_actors, report.new_sources = [], 0
+        report.new_actors, report.new_sources, report.changes = [], 0, []
     return report
 
 

@@ -1,4 +1,6 @@
-"""Login throttling wiring for django-axes (see AXES_* in settings)."""
+"""Login throttling wiring for django-axes (see AXES_* in settings), and who the client is."""
+
+import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_username
@@ -20,19 +22,38 @@ class LoginThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
+def _address(text):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(address):
+    address = _address(address) if isinstance(address, str) else address
+    return address is not None and any(address in net for net in settings.TRUSTED_PROXIES)
+
+
 def client_ip(request):
-    """The client's address: REMOTE_ADDR, or behind N trusted proxies the address the
-    outermost one saw (the N-th entry of X-Forwarded-For from the right). Entries further
-    left were written by the client and can be forged, so they are never used."""
+    """The client's address. REMOTE_ADDR, unless it is one of DJANGO_TRUSTED_PROXIES: then
+    X-Forwarded-For is read from the right (each proxy appends the peer it saw), skipping
+    trusted proxies, and the first address that isn't one is the client. Entries left of it
+    were written by the client and can be forged, so they are never used; an entry that
+    isn't an address stops the walk at the proxy that passed it on."""
     remote_addr = request.META.get("REMOTE_ADDR", "")
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops <= 0:
+    if not is_trusted_proxy(remote_addr):
         return remote_addr
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    if len(forwarded) < hops:
-        return remote_addr
-    return forwarded[-hops]
+    client = remote_addr
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not entry.strip():
+            continue
+        address = _address(entry)
+        if address is None:
+            return client
+        client = str(address)
+        if not is_trusted_proxy(address):
+            return client
+    return client
 
 
 def lockout_response(request, original_response=None, credentials=None):

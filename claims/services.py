@@ -9,10 +9,16 @@ from .models import (
     NOTE_MAX_LENGTH,
     Citation,
     Claim,
+<<<<<<< HEAD
     Confidence,
     Credibility,
     Direction,
     Reliability,
+=======
+    Proposition,
+    PropositionStatusChange,
+    Stance,
+>>>>>>> main
     StatusChange,
 )
 
@@ -127,6 +133,7 @@ def save_versioned(instance, *, by, expected_version, reason=""):
         instance.updated_by = by
     _audit(instance, by, reason)
     instance.save(update_fields=_saved_fields(instance))
+    after_record_saved(instance, by=by, old_url=getattr(current, "url", None))
     return instance
 
 
@@ -143,6 +150,7 @@ def create_record(instance, *, by, reason=""):
         )
     _audit(instance, by, reason)
     instance.save()
+    after_record_saved(instance, by=by)
     return instance
 
 
@@ -273,6 +281,7 @@ def add_citation(
     )
 
 
+<<<<<<< HEAD
 @transaction.atomic
 def source_set_reliability(*, source, reliability, by, reason=""):
     """Grade a source (A-F), with who and why in its history."""
@@ -307,3 +316,368 @@ def grade_citation(*, citation, credibility, direction, reliability_override="",
     _audit(citation, by, reason or f"graded {citation.rating}")
     citation.save(update_fields=["credibility", "direction", "reliability_override"])
     return citation
+=======
+# Page captures and quote checks ------------------------------------------------------------
+# The capture job's own writes: a Capture row's state, the source's link state and each
+# citation's quote check. Written with update() so they add no history rows and don't bump a
+# record's version (an analyst's open edit form stays valid while a capture finishes).
+
+
+def after_record_saved(instance, *, by, old_url=None):
+    """Queue a capture when a source gets a URL or a new one; check a new citation's quote."""
+    from .models import Citation, Source
+
+    if isinstance(instance, Source) and instance.url and instance.url != old_url:
+        request_capture(source=instance, by=by, new_source=old_url is None)
+    elif isinstance(instance, Citation) and instance.quote:
+        check_quote(citation=instance)
+
+
+def _enqueue_capture(capture_id, *, delay=None):
+    from .tasks import capture_source
+
+    task = capture_source
+    if delay is not None and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + delay)
+    task.enqueue(capture_id)
+
+
+@transaction.atomic
+def fail_stale_captures(*, source=None):
+    """Mark captures whose worker died (still running long after they started) as failed."""
+    import datetime
+
+    from django.conf import settings
+
+    from .models import Capture
+
+    cutoff = timezone.now() - datetime.timedelta(minutes=settings.CAPTURE_STALE_MINUTES)
+    stale = Capture.objects.filter(state=Capture.State.RUNNING, started_at__lt=cutoff)
+    if source is not None:
+        stale = stale.filter(source=source)
+    return stale.update(
+        state=Capture.State.FAILED,
+        failure=(
+            f"the worker stopped: no result {settings.CAPTURE_STALE_MINUTES} minutes after it began"
+        ),
+        finished_at=timezone.now(),
+    )
+
+
+def request_capture(*, source, by=None, new_source=False):
+    """Queue a capture of the source's URL, or return the one already queued or running.
+
+    At most one capture per source is active (a database constraint), so two requests at
+    once, or a double click, never fetch the same page twice at the same time."""
+    from django.db import IntegrityError
+
+    from .models import Capture
+
+    if not source.url:
+        return None
+    user = by if by is not None and by.is_authenticated else None
+    for first_try in (True, False):
+        try:
+            # A source created in this transaction has no capture yet: no savepoint needed.
+            with transaction.atomic(savepoint=not new_source):
+                capture = Capture.objects.create(
+                    source=source, url=source.url, requested_by=user, requested_at=timezone.now()
+                )
+            break
+        except IntegrityError:
+            # One is queued or running; if its worker died, it is marked failed and replaced.
+            if not (first_try and fail_stale_captures(source=source)):
+                return Capture.objects.active().filter(source=source).first()
+    from django_tasks_db import DatabaseBackend
+
+    from .tasks import capture_source
+
+    if isinstance(capture_source.get_backend(), DatabaseBackend):
+        # The task row commits with the capture row (or neither does), and costs no commit
+        # of its own on the request path.
+        _enqueue_capture(capture.pk)
+    else:
+        # Another queue (Redis) could hand the job to a worker before this row is committed.
+        transaction.on_commit(lambda: _enqueue_capture(capture.pk))
+    return capture
+
+
+def run_capture(*, capture_id):
+    """Do one queued capture (the background job). Returns its state afterwards.
+
+    Claiming the row (queued → running) is one UPDATE, so of two workers handed the same job
+    only one runs it. A transient failure goes back to the queue with a delay until the
+    retries are used up; anything else ends as "failed" with the reason."""
+    import datetime
+
+    from django.conf import settings
+    from django.db.models import F
+
+    from . import capture as fetching
+    from .models import Capture
+
+    now = timezone.now()
+    claimed = Capture.objects.filter(pk=capture_id, state=Capture.State.QUEUED).update(
+        state=Capture.State.RUNNING, started_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    capture = Capture.objects.select_related("source").get(pk=capture_id)
+    try:
+        page = fetching.fetch_page(capture.url)
+        if page.final.status in fetching.TRANSIENT_STATUSES:
+            raise fetching.CaptureFailed(f"the server answered {page.final.status}")
+    except fetching.CaptureFailed as error:
+        delays = settings.CAPTURE_RETRY_DELAYS
+        if capture.attempts <= len(delays):
+            delay = datetime.timedelta(seconds=delays[capture.attempts - 1])
+            Capture.objects.filter(pk=capture_id).update(
+                state=Capture.State.QUEUED, failure=f"will try again: {error}"
+            )
+            _enqueue_capture(capture_id, delay=delay)
+            return Capture.State.QUEUED
+        return _fail_capture(capture, str(error))
+    except fetching.CaptureRefused as error:
+        return _fail_capture(capture, str(error))
+    except Exception as error:
+        # Anything unexpected still leaves a visible state, then reaches the task's own log.
+        _fail_capture(capture, f"unexpected error ({error.__class__.__name__}: {error})"[:500])
+        raise
+    finish_capture(capture=capture, page=page, text=fetching.page_text(page))
+    return Capture.State.DONE
+
+
+def _fail_capture(capture, reason):
+    from .models import Capture, LinkState, Source
+
+    with transaction.atomic():
+        Capture.objects.filter(pk=capture.pk).update(
+            state=Capture.State.FAILED, failure=reason[:500], finished_at=timezone.now()
+        )
+        # A page that was captured before and now can't be fetched at all has rotted.
+        if capture.source.captures.succeeded().exists():
+            Source.objects.filter(pk=capture.source_id).update(link_state=LinkState.BROKEN)
+    return Capture.State.FAILED
+
+
+def finish_capture(*, capture, page, text):
+    """Store the WARC file and what it says, then update the link state and quote checks."""
+    from django.core.files.base import ContentFile
+
+    from .models import Capture, LinkState, Source
+
+    previous = (
+        capture.source.captures.succeeded()
+        .filter(http_status__lt=400)
+        .exclude(pk=capture.pk)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    status = page.final.status
+    changed = previous is not None and status < 400 and previous.text != text
+    warc = ContentFile(page.warc_bytes())
+    name = f"captures/{capture.source_id}/{capture.pk}-{page.sha256[:12]}.warc.gz"
+    capture.warc.save(name, warc, save=False)
+    with transaction.atomic():
+        Capture.objects.filter(pk=capture.pk).update(
+            state=Capture.State.DONE,
+            failure="",
+            finished_at=timezone.now(),
+            final_url=page.final.url[:2000],
+            http_status=status,
+            content_type=page.content_type,
+            size=len(page.final.body),
+            sha256=page.sha256,
+            warc=capture.warc.name,
+            text=text,
+            text_changed=changed,
+        )
+        if status >= 400:
+            link = LinkState.BROKEN
+        elif changed:
+            link = LinkState.CHANGED
+        else:
+            link = LinkState.OK
+        Source.objects.filter(pk=capture.source_id).update(link_state=link)
+        if status < 400:
+            recheck_quotes(source=capture.source)
+
+
+def latest_readable_capture(source):
+    from .models import Capture
+
+    return (
+        Capture.objects.succeeded()
+        .filter(source=source, http_status__lt=400)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def check_quote(*, citation, capture=None):
+    """Whether the citation's quote is in its source's latest readable capture."""
+    from .capture import match_quote
+
+    capture = capture or latest_readable_capture(citation.source_id)
+    fields = {"quote_check": "", "quote_score": None, "quote_capture": None}
+    if capture is not None and citation.quote.strip():
+        match = match_quote(citation.quote, capture.text)
+        fields = {"quote_check": match.result, "quote_score": match.score, "quote_capture": capture}
+    if fields["quote_check"] or citation.quote_check:
+        Citation.objects.filter(pk=citation.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(citation, name, value)
+    return fields["quote_check"]
+
+
+def recheck_quotes(*, source):
+    capture = latest_readable_capture(source)
+    for citation in source.citations.exclude(quote="").only("pk", "quote", "source_id"):
+        check_quote(citation=citation, capture=capture)
+
+
+def recapture_sources(*, older_than, by=None):
+    """Queue a new capture of every source with a URL not captured since `older_than` ago.
+
+    Returns how many were queued (link rot: the captures compare hash and text when done)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Capture, Source
+
+    fail_stale_captures()
+    cutoff = timezone.now() - older_than
+    recent = Capture.objects.filter(source=OuterRef("pk"), requested_at__gte=cutoff)
+    queued = 0
+    for source in Source.objects.exclude(url="").filter(~Exists(recent)).iterator():
+        if request_capture(source=source, by=by) is not None:
+            queued += 1
+    return queued
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_proposition(
+    *, by, statement, description="", slug="", status=None, rationale="", at=None
+):
+    """Create a proposition (slug made from the statement when blank) and the first entry of
+    its verdict timeline."""
+    status = status or Proposition.Status.UNVERIFIED
+    validate_status_change(status=status, rationale=rationale)
+    proposition = Proposition(statement=statement.strip(), description=description, slug=slug)
+    proposition.full_clean()
+    _audit(proposition, by, "created")
+    proposition.save()
+    proposition_set_status(
+        proposition=proposition, status=status, rationale=rationale, by=by, at=at
+    )
+    proposition.refresh_from_db()
+    return proposition
+
+
+@transaction.atomic
+def proposition_set_status(*, proposition, status, rationale="", by, at=None):
+    """Record a proposition's verdict: append to its timeline and make it current.
+
+    Never changes its claims: the proposition page lists those that now disagree and offers
+    to apply the verdict to them (apply_proposition_verdict)."""
+    rationale = (rationale or "").strip()
+    validate_status_change(status=status, rationale=rationale)
+    locked = Proposition.objects.select_for_update().get(pk=proposition.pk)
+    user = by if by is not None and by.is_authenticated else None
+    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    at = at or timezone.now()
+    if latest is not None and at < latest.changed_at:
+        raise ValidationError(
+            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
+        )
+    change = PropositionStatusChange.objects.create(
+        proposition=locked,
+        old_status="" if latest is None else locked.status,
+        new_status=status,
+        rationale=rationale,
+        changed_by=user,
+        changed_at=at,
+    )
+    locked.status, locked.status_rationale = status, rationale
+    locked.version += 1
+    _audit(locked, by, f"status → {status}")
+    locked.save(update_fields=["status", "status_rationale", "version", "updated_at"])
+    proposition.status, proposition.status_rationale = status, rationale
+    proposition.version = locked.version
+    return change
+
+
+def _touch(proposition):
+    # A stance added or removed is activity on the proposition (the list's "latest").
+    Proposition.objects.filter(pk=proposition.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def set_stance(*, claim, proposition, stance, note="", by):
+    """Attach `claim` to `proposition` with `stance`, or change the stance it already has."""
+    existing = Stance.objects.select_for_update().filter(claim=claim, proposition=proposition)
+    row = existing.first() or Stance(claim=claim, proposition=proposition)
+    row.stance, row.note = stance, (note or "").strip()
+    row.full_clean(validate_unique=False)
+    _audit(row, by, "stance")
+    row.save()
+    _touch(proposition)
+    return row
+
+
+@transaction.atomic
+def remove_stance(*, stance, by):
+    _audit(stance, by, "stance removed")
+    stance.delete()
+    _touch(stance.proposition)
+
+
+class StaleClaims(Exception):
+    pass
+
+
+@transaction.atomic
+def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
+    """Give each listed claim the verdict its stance implies (claim_set_status, one entry in
+    each timeline), all in one transaction.
+
+    `claim_versions` is {claim id: (version, status) shown on the page}: a claim edited or
+    given a verdict since then is skipped and returned, never overwritten; so is one no
+    longer attached. Returns (applied, skipped), lists of claims."""
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ValidationError({"rationale": "Say why: the rationale is written to every claim."})
+    stances = (
+        proposition.stances.filter(claim_id__in=list(claim_versions))
+        .select_related("claim__actor", "proposition")
+        .select_for_update(of=("self",))
+        .order_by("claim_id")
+    )
+    applied, skipped = [], []
+    for stance in stances:
+        claim = Claim.objects.select_for_update().get(pk=stance.claim_id)
+        expected = stance.expected_status
+        version, status = claim_versions[claim.pk]
+        if (claim.version, claim.status) != (int(version), status) or expected is None:
+            skipped.append(claim)
+            continue
+        if claim.status == expected:
+            continue
+        claim_set_status(claim=claim, status=expected, rationale=rationale, by=by)
+        applied.append(claim)
+    found = {s.claim_id for s in stances}
+    skipped.extend(Claim.objects.filter(pk__in=set(claim_versions) - found))
+    return applied, skipped
+
+
+@transaction.atomic
+def update_proposition(proposition, *, by, expected_version):
+    """Save an edit of a proposition's statement, slug or description (not its verdict)."""
+    current = Proposition.objects.select_for_update().get(pk=proposition.pk)
+    # The verdict is not edited here: keep what proposition_set_status last wrote, so the
+    # history row of this save doesn't show the verdict the editor loaded.
+    proposition.status, proposition.status_rationale = current.status, current.status_rationale
+    return save_versioned(proposition, by=by, expected_version=expected_version)
+>>>>>>> main

@@ -1,26 +1,24 @@
-import datetime
-import hashlib
 import logging
-import math
-import re
 from functools import cached_property
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
+<<<<<<< HEAD
 from . import exports, grades, imports, jsonld, services
 from .filters import ClaimFilter
+=======
+from . import exports, imports, jsonld, services
+>>>>>>> main
 from .forms import (
     ActorForm,
     CitationFormSet,
@@ -30,331 +28,14 @@ from .forms import (
     StatusForm,
     parse_id,
 )
-from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Citation, Claim, Source, run_within
-from .permissions import AccessMixin, permission_required
+from .listing import CLAIMS_PER_PAGE, ClaimBrowser
+from .models import LOOKUP_KEY_LENGTH, Actor, Capture, Citation, Claim, LinkState, Source
+from .permissions import AccessMixin, permission_required, read_access_required
 
 logger = logging.getLogger(__name__)
 
-CLAIMS_PER_PAGE = 50
-TOP_ACTORS = 10
+CAPTURES_SHOWN = 50
 MAX_SEARCH_LENGTH = 200
-# Numbered (OFFSET) pages reach this many rows deep. Deeper, the default order goes on with a
-# cursor; other orders stop there: an OFFSET of 500,000 reads half the table (6 s, issue 6).
-OFFSET_ROWS_LIMIT = COUNT_CAP
-DEFAULT_ORDER = ("-stated_on", "-pk")
-CURSOR_PARAMS = ("before", "after")
-PAGE_PARAMS = ("page", *CURSOR_PARAMS)
-
-
-def _without(query, name, value):
-    """The query string `query` minus one value of one parameter (and minus the page)."""
-    remaining = QueryDict(mutable=True)
-    for key, values in query.lists():
-        if key in PAGE_PARAMS:
-            continue
-        kept = [v for v in values if not (key == name and v == value)]
-        if kept:
-            remaining.setlist(key, kept)
-    return remaining.urlencode()
-
-
-def _with(query, name, value):
-    added = _page_free(query)
-    values = added.getlist(name)
-    if value not in values:
-        added.setlist(name, values + [value])
-    return added.urlencode()
-
-
-def _page_free(query):
-    """A copy of `query` without the page number or cursor."""
-    query = query.copy()
-    for name in PAGE_PARAMS:
-        query.pop(name, None)
-    return query
-
-
-def _link(query, **params):
-    """The query string of a neighbouring page: the filter plus one page parameter."""
-    linked = _page_free(query)
-    for name, value in params.items():
-        linked[name] = str(value)
-    return linked.urlencode()
-
-
-def _page_number(value, *, last):
-    """?page= as a number within 1..last: text, 0 or past the end show the nearest page."""
-    try:
-        number = int(value or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), last)
-
-
-class BadCursor(ValueError):
-    pass
-
-
-CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})\.(\d{1,19})", re.ASCII)
-
-
-def parse_cursor(value):
-    """ "2025-06-29.123" (a claim's stated_on and id) -> (date, 123); BadCursor otherwise."""
-    match = CURSOR_PATTERN.fullmatch(value)
-    if not match:
-        raise BadCursor(value)
-    try:
-        stated_on = datetime.date.fromisoformat(match[1])
-    except ValueError as error:
-        raise BadCursor(value) from error
-    pk = int(match[2])
-    if not 0 < pk < 2**63:
-        raise BadCursor(value)
-    return stated_on, pk
-
-
-def cursor_of(claim):
-    return f"{claim.stated_on.isoformat()}.{claim.pk}"
-
-
-def _newer_than(claims, stated_on, pk):
-    """The keyset step the other way from Claim.objects.before(): the claims listed just
-    above (stated_on, pk), nearest first."""
-    return claims.filter(
-        Q(stated_on__gt=stated_on) | Q(stated_on=stated_on, pk__gt=pk),
-        stated_on__gte=stated_on,
-    ).order_by("stated_on", "pk")
-
-
-def _budgeted_group_by_status(queryset):
-    """{status: count} in one GROUP BY within the facet time budget, None when over it: for a
-    text search, where capped counts per status would run the full-text match three times."""
-    grouped = queryset.order_by().values("status").annotate(n=Count("pk"))
-    grouped = grouped.values_list("status", "n")
-    sql, params = grouped.query.get_compiler(queryset.db).as_sql()
-    rows = run_within(queryset.db, sql, params, FACET_TIMEOUT_MS)
-    return None if rows is None else dict(rows)
-
-
-def _count_label(n):
-    return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
-
-
-class ClaimBrowser:
-    """The filtered claim list of a page: the one ClaimFilter, its facets, one page of rows.
-
-    `fixed` names parameters the page sets itself (the actor on an actor's page).
-
-    Bounded at any table size (issue 6, bench/RESULTS.md): status facets are counted up to
-    COUNT_CAP each within a time budget, the unfiltered total is PostgreSQL's estimate, the
-    actor facet samples the newest COUNT_CAP matches; facets are cached per filter for
-    CLAIM_FACET_CACHE_SECONDS. Pages: numbered within the first OFFSET_ROWS_LIMIT rows, then
-    (in the default order) "Older" / "Newer" links with a cursor on (stated_on, id)."""
-
-    def __init__(self, request, queryset, *, fixed=()):
-        self.query = request.GET.copy()
-        for name in fixed:
-            self.query.pop(name, None)
-        self.fixed = fixed
-        self.base_queryset = queryset
-        data = _page_free(self.query)
-        self.filterset = ClaimFilter(data, queryset=queryset, request=request)
-        self.is_valid = self.filterset.is_valid()
-        self.cursor_error = False
-        self.status_facets, self.actor_facets = [], []
-        self.total, self.total_label, self.actor_facets_sampled = 0, "", False
-        self.claims, self.pager = [], {}
-        if self.is_valid:
-            self.keyset = tuple(self.filterset.qs.query.order_by) == DEFAULT_ORDER
-            try:
-                cursor = self._cursor()
-            except BadCursor:
-                self.cursor_error = True
-            else:
-                self._count_facets()
-                self._paginate(cursor)
-        self.ok = self.is_valid and not self.cursor_error
-        self.status_code = 200 if self.ok else 400
-
-    # Facets ---------------------------------------------------------------------------------
-
-    @property
-    def is_filtered(self):
-        return bool(self.fixed) or any(
-            value not in (None, "", [], ())
-            for name, value in self.filterset.form.cleaned_data.items()
-            if name != "ordering"
-        )
-
-    def _facet_cache_key(self):
-        query = _page_free(self.query)
-        query.pop("ordering", None)
-        normalized = sorted((k, sorted(v)) for k, v in query.lists() if any(x.strip() for x in v))
-        scope = f"{self.base_queryset.query}|{normalized}"
-        return "claim-facets:" + hashlib.sha256(scope.encode()).hexdigest()
-
-    def _facet_counts(self):
-        """What the facets show, from the database: the statuses counted over every filter
-        but the status (so a ticked status leaves the others' links), the busiest actors, and
-        for an unfiltered list the table's estimated size."""
-        others = self.filterset.qs_without("status")
-        if self.filterset.form.cleaned_data.get("q"):
-            statuses = _budgeted_group_by_status(others)
-        else:
-            statuses = others.status_counts()
-        actors = None
-        # Statuses over budget means many matches: the actor sample would be too (a common
-        # search word: 250 ms more for nothing), so the page shows neither.
-        if "actor" not in self.fixed and statuses is not None:
-            top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
-            if top is not None:
-                by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])
-                actors = [(by_id[pk], n) for pk, n in top if pk in by_id]
-        estimate = None if self.is_filtered else Claim.objects.estimated_count()
-        return {"statuses": statuses, "actors": actors, "estimate": estimate}
-
-    def _count_facets(self):
-        seconds = settings.CLAIM_FACET_CACHE_SECONDS
-        if seconds > 0:
-            facets = cache.get_or_set(self._facet_cache_key(), self._facet_counts, seconds)
-        else:
-            facets = self._facet_counts()
-        counts = facets["statuses"]
-        active = set(self.filterset.form.cleaned_data.get("status") or ())
-        if counts is None:  # over the time budget: the rows, without numbers
-            self.total, self.total_label = None, ""
-        else:
-            shown = [n for status, n in counts.items() if not active or status in active]
-            capped = any(n > COUNT_CAP for n in shown)
-            self.total = sum(shown)
-            if capped:
-                self.total_label = f"{COUNT_CAP:,}+"
-            else:
-                self.total_label = f"{self.total:,}"
-        if facets["estimate"] is not None and (counts is None or capped):
-            self.total, self.total_label = None, f"about {facets['estimate']:,}"
-        self.status_facets = [
-            {
-                "value": status,
-                "label": label,
-                "count": None if counts is None else counts.get(status, 0),
-                "count_label": "" if counts is None else _count_label(counts.get(status, 0)),
-                "active": status in active,
-                "query": _with(self.query, "status", status),
-            }
-            for status, label in Claim.Status.choices
-        ]
-        if facets["actors"] is None:
-            return
-        # top_actors() looks at the newest COUNT_CAP matches only: say so when there are more.
-        self.actor_facets_sampled = self.total is None or self.total > COUNT_CAP
-        active_actors = set(self.query.getlist("actor"))
-        self.actor_facets = [
-            {
-                "actor": actor,
-                "count": n,
-                "active": actor.slug in active_actors,
-                "query": _with(self.query, "actor", actor.slug),
-            }
-            for actor, n in facets["actors"]
-        ]
-
-    @property
-    def first_page_query(self):
-        return _page_free(self.query).urlencode()
-
-    # Pages ----------------------------------------------------------------------------------
-
-    def _cursor(self):
-        """("before" | "after", stated_on, pk) from the query string, or None."""
-        given = [name for name in CURSOR_PARAMS if name in self.query]
-        if not given:
-            return None
-        (name,) = given if len(given) == 1 else (None,)
-        if name is None or len(self.query.getlist(name)) != 1 or not self.keyset:
-            raise BadCursor(given)
-        return (name, *parse_cursor(self.query[name]))
-
-    def _paginate(self, cursor):
-        rows = self.filterset.qs.for_list()
-        per_page = CLAIMS_PER_PAGE
-        pager = {"number": None, "pages": None, "newer": None, "older": None, "newest": None}
-        pager["limit_reached"] = False
-        if cursor is None:
-            known = self.total if self.total is not None else OFFSET_ROWS_LIMIT
-            pages = max(1, math.ceil(min(known, OFFSET_ROWS_LIMIT) / per_page))
-            number = _page_number(self.query.get("page"), last=pages)
-            start = (number - 1) * per_page
-            # One more row than a page: is there a next? Past page 1 the OFFSET runs on ids
-            # alone, so skipped rows cost an index entry, not their actor and source count.
-            window = slice(start, start + per_page + 1)
-            if start:
-                rows = rows.filter(pk__in=self.filterset.qs.values("pk")[window])
-                window = slice(None)
-            fetched = list(rows[window])
-            more = len(fetched) > per_page
-            self.claims = fetched[:per_page]
-            pager["number"] = number
-            if self.total is not None and self.total <= OFFSET_ROWS_LIMIT:
-                pager["pages"] = pages
-            if number > 1:
-                pager["newer"] = (
-                    _link(self.query, page=number - 1) if number > 2 else _link(self.query)
-                )
-            if more and self.keyset:
-                pager["older"] = _link(self.query, before=cursor_of(self.claims[-1]))
-            elif more and number < pages:
-                pager["older"] = _link(self.query, page=number + 1)
-            elif more:
-                pager["limit_reached"] = True  # other orders: numbered pages only
-        else:
-            direction, stated_on, pk = cursor
-            pager["newest"] = _link(self.query)
-            if direction == "before":
-                fetched = list(rows.before(stated_on, pk)[: per_page + 1])
-                self.claims = fetched[:per_page]
-                more_older = len(fetched) > per_page
-                more_newer = True  # the cursor's own claim, at least
-            else:
-                fetched = list(_newer_than(rows, stated_on, pk)[: per_page + 1])
-                self.claims = fetched[:per_page][::-1]
-                more_older, more_newer = True, len(fetched) > per_page
-            if self.claims and more_newer:
-                pager["newer"] = _link(self.query, after=cursor_of(self.claims[0]))
-            if self.claims and more_older:
-                pager["older"] = _link(self.query, before=cursor_of(self.claims[-1]))
-        pager["other_pages"] = bool(pager["newer"] or pager["older"] or pager["newest"])
-        self.pager = pager
-
-    @cached_property
-    def active_filters(self):
-        """Each parameter value now applied, with the link that removes just that one."""
-        form = self.filterset.form
-        statuses = dict(Claim.Status.choices)
-        active = []
-        for name, values in self.query.lists():
-            if name in PAGE_PARAMS or name not in form.fields:
-                continue
-            for value in values:
-                if not value.strip():
-                    continue
-                shown = statuses.get(value, value) if name == "status" else value
-                active.append(
-                    {
-                        "label": str(form.fields[name].label or name),
-                        "value": shown,
-                        "query": _without(self.query, name, value),
-                    }
-                )
-        return active
-
-    @property
-    def actor_fixed(self):
-        return "actor" in self.fixed
-
-    @property
-    def actor_values(self):
-        return self.query.getlist("actor")
 
 
 class ClaimListView(AccessMixin, TemplateView):
@@ -368,6 +49,8 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form):
+    from .proposition_views import claim_proposition_context  # it imports this module
+
     citations = list(claim.citations.all())  # prefetched by _get_claim
     evidence_groups = grades.evidence_groups(citations)
     return {
@@ -378,12 +61,19 @@ def _claim_detail_context(claim, status_form):
         "evidence_summary": grades.evidence_summary(evidence_groups),
         "timeline": claim.status_changes.select_related("changed_by"),
         "status_form": status_form,
+        # The propositions the claim bears on, and the claims that contradict it there.
+        **claim_proposition_context(claim),
     }
 
 
 def _get_claim(pk):
     claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
-        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        Prefetch(
+            "citations",
+            queryset=Citation.objects.select_related("source", "quote_capture").defer(
+                "quote_capture__text"
+            ),
+        )
     )
     claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
     return get_object_or_404(claims, pk=pk)
@@ -447,16 +137,25 @@ def claim_import(request):
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
+            # The upload is read as a stream: a hostile file is refused at its first rows
+            # past the limit, never held in memory whole.
             report = imports.import_claims(
-                form.cleaned_data["file"].read(),
+                form.cleaned_data["file"].open("rb"),
                 by=request.user,
                 dry_run=form.cleaned_data["dry_run"],
                 max_rows=IMPORT_PAGE_MAX_ROWS,
             )
     else:
         form = ImportForm()
-    context = {"form": form, "report": report, "separator": exports.URL_SEPARATOR}
-    return render(request, "claims/claim_import.html", context, status=200)
+    context = {
+        "form": form,
+        "report": report,
+        "separator": exports.URL_SEPARATOR,
+        "max_rows": f"{IMPORT_PAGE_MAX_ROWS:,}",
+        "max_errors": imports.MAX_ERRORS,
+    }
+    refused = form.is_bound and (not form.is_valid() or not report.ok)
+    return render(request, "claims/claim_import.html", context, status=400 if refused else 200)
 
 
 class VersionedEditMixin:
@@ -554,6 +253,17 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        claim = self._save_claim(form)
+        if form.cleaned_data.get("proposition"):
+            services.set_stance(
+                claim=claim,
+                proposition=form.cleaned_data["proposition"],
+                stance=form.cleaned_data["stance"],
+                by=self.request.user,
+            )
+        return claim
+
+    def _save_claim(self, form):
         user = self.request.user
         citations = self.formset.citations(by=user)
         if form.instance.pk is None:
@@ -682,21 +392,49 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
+        # Sub-actors' claims are the actor's too (Peskov's under the Kremlin) unless the
+        # page is asked to leave them out, as ?actor= does on the claim list.
+        with_subactors = request.GET.get("subactors") != "0"
+        ids = [self.object.pk]
+        if with_subactors:
+            ids = Actor.objects.with_subactors([self.object])
+        claims = Claim.objects.by_actor(self.object)
+        if len(ids) > 1:
+            claims = Claim.objects.filter(actor_id__in=ids)
+        browser = ClaimBrowser(request, claims, fixed=("actor",))
         counts = dict(
-            self.object.claims.order_by()
-            .values("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
+            claims.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
         )
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
         ]
+        toggle = request.GET.copy()
+        toggle.pop("page", None)
+        if with_subactors:
+            toggle["subactors"] = "0"
+        else:
+            toggle.pop("subactors", None)
         context = self.get_context_data(
-            object=self.object, browser=browser, track_record=track_record
+            object=self.object,
+            browser=browser,
+            track_record=track_record,
+            with_subactors=with_subactors,
+            has_subactors=len(ids) > 1 or not with_subactors,
+            subactors_toggle=toggle.urlencode(),
         )
         return self.render_to_response(context, status=browser.status_code)
+
+
+@read_access_required
+@require_safe
+def actor_suggest(request):
+    """Actors whose name, short name, alias or slug starts with ?q= (case and accents
+    ignored), at most MAX_SUGGESTIONS, for the actor boxes' suggestion lists."""
+    text = request.GET.get("q", "").replace("\x00", "")[:LOOKUP_KEY_LENGTH]
+    actors = Actor.objects.suggest(text).only("name", "short_name", "slug")
+    results = [{"name": a.name, "short_name": a.short_name, "slug": a.slug} for a in actors]
+    return JsonResponse({"results": results})
 
 
 class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -741,8 +479,25 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
     template_name = "claims/source_list.html"
 
+    @cached_property
+    def link_filter(self):
+        value = self.request.GET.get("link", "")
+        return value if value in LinkState.values or value == "never" else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.link_filter:
+            query = QueryDict(context["page_query"], mutable=True)
+            query["link"] = self.link_filter
+            context["page_query"] = query.urlencode()
+        return {**context, "link": self.link_filter, "link_choices": LinkState.choices}
+
     def get_queryset(self):
         sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        if self.link_filter == "never":
+            sources = sources.exclude(url="").filter(link_state="")
+        elif self.link_filter:
+            sources = sources.filter(link_state=self.link_filter)
         query = self.search_query
         source_id = parse_id(query)
         if source_id is not None:
@@ -788,6 +543,7 @@ class SourceDetailView(AccessMixin, DetailView):
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
+<<<<<<< HEAD
         citations = self.object.citations.select_related("claim__actor", "source").order_by(
             "-claim__stated_on", "-claim_id", "role", "pk"
         )
@@ -798,6 +554,21 @@ class SourceDetailView(AccessMixin, DetailView):
             page_obj=page_obj,
             track_record=evidence_track_record(self.object),
             statuses=Claim.Status.choices,
+=======
+        citations = (
+            self.object.citations.select_related("claim__actor", "quote_capture")
+            .defer("quote_capture__text")
+            .order_by("-claim__stated_on", "-claim_id", "role", "pk")
+        )
+        paginator = Paginator(citations, CLAIMS_PER_PAGE)
+        page_obj = paginator.get_page(self.request.GET.get("page"))
+        captures = list(self.object.captures.defer("text")[:CAPTURES_SHOWN])
+        return super().get_context_data(
+            **kwargs,
+            page_obj=page_obj,
+            captures=captures,
+            latest_text=services.latest_readable_capture(self.object),
+>>>>>>> main
         )
 
 
@@ -828,3 +599,43 @@ class SourceDeleteView(RecordDeleteView):
 
     def get_success_url(self):
         return reverse("claims:source-list")
+
+
+# Page captures ------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required("claims.add_capture")
+def source_capture(request, pk):
+    """ "Capture again": queue a capture now (or say one is already under way)."""
+    source = get_object_or_404(Source, pk=pk)
+    if not source.url:
+        messages.error(request, "This source has no URL to capture.")
+        return redirect(source)
+    capture = services.request_capture(source=source, by=request.user)
+    if capture.requested_by_id == request.user.pk and capture.state == Capture.State.QUEUED:
+        messages.success(request, "Capture queued: this page shows it when it is done.")
+    else:
+        messages.info(request, "A capture of this source is already under way.")
+    return redirect(source)
+
+
+@read_access_required
+@require_safe
+def capture_download(request, pk, capture_pk):
+    """The WARC file, always as a download: captured pages are never served as pages of this
+    site (their scripts would run with its cookies)."""
+    from django.http import FileResponse, Http404
+
+    capture = get_object_or_404(Capture, pk=capture_pk, source_id=pk)
+    if not capture.warc:
+        raise Http404("This capture has no file.")
+    response = FileResponse(
+        capture.warc.open("rb"),
+        as_attachment=True,
+        filename=f"source-{pk}-capture-{capture.pk}.warc.gz",
+        content_type="application/warc",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,6 +1,7 @@
 """ClaimTracker settings, read from the environment (see README "Configuration")."""
 
 import datetime
+import ipaddress
 import os
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list:
+    """A comma-separated list of addresses or CIDR ranges (10.0.0.0/8, ::1)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
+            ) from None
+    return networks
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -77,10 +91,14 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "claims",
 ]
 
 MIDDLEWARE = [
+    # First: nothing may read a forwarded header a proxy we trust didn't set.
+    "claims.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +189,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Uploaded and generated files (page captures' WARC files) live here unless STORAGES says otherwise.
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -184,11 +205,17 @@ STORAGES = {
 
 # Security: safe by default outside debug; each switch can be turned off behind a proxy.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-# How many proxies (load balancer, TLS terminator) append to X-Forwarded-For; the client's
-# address is the one the outermost of them saw (login throttling keys on it).
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+# The proxies (load balancer, TLS terminator) whose X-Forwarded-For and X-Forwarded-Proto
+# are believed; from any other peer those headers are dropped (claims.middleware), so a client
+# reaching the app port directly can't pick its address for login throttling.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+for _retired in ("DJANGO_BEHIND_PROXY", "DJANGO_TRUSTED_PROXY_COUNT"):
+    if os.environ.get(_retired):
+        raise ImproperlyConfigured(
+            f"{_retired} is replaced by DJANGO_TRUSTED_PROXIES: the proxies' addresses as "
+            "CIDR ranges (e.g. DJANGO_TRUSTED_PROXIES=10.0.0.0/8); unset it"
+        )
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
@@ -242,6 +269,12 @@ REST_FRAMEWORK = {
     # documents the API instead.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # A JSON body nested deeper than any the API takes is a 400, before parsing recurses.
+    "DEFAULT_PARSER_CLASSES": [
+        "claims.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -262,6 +295,11 @@ SPECTACULAR_SETTINGS = {
         "ReliabilityEnum": "claims.models.Reliability",
         "ConfidenceEnum": "claims.models.Confidence",
     },
+    # Error answers, the Idempotency-Key header, `version` required on updates (see the hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.truthful_schema",
+    ],
 }
 
 LOGGING = {
@@ -277,3 +315,27 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Background jobs (README "Background jobs"): the database backend needs no other server;
+# `manage.py db_worker` processes run them, on any number of machines.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Page captures. The server fetches addresses that users typed, so loopback, private,
+# link-local and reserved addresses are refused unless this is on (tests, intranets).
+CAPTURE_ALLOW_PRIVATE_ADDRESSES = env_bool("CAPTURE_ALLOW_PRIVATE_ADDRESSES", False)
+# Networks fetched even though they are private, e.g. an intranet: "10.1.0.0/16,fd00::/8".
+CAPTURE_ALLOWED_NETWORKS = env_list("CAPTURE_ALLOWED_NETWORKS", [])
+CAPTURE_ALLOWED_PORTS = [int(p) for p in env_list("CAPTURE_ALLOWED_PORTS", ["80", "443"])]
+CAPTURE_MAX_BYTES = env_int("CAPTURE_MAX_BYTES", 10 * 1024 * 1024)
+CAPTURE_TIMEOUT_SECONDS = env_int("CAPTURE_TIMEOUT_SECONDS", 10)
+CAPTURE_MAX_REDIRECTS = env_int("CAPTURE_MAX_REDIRECTS", 5)
+# A transient failure (timeout, refused connection, 502/503/504) is tried again after each of
+# these delays in seconds, then recorded as failed.
+CAPTURE_RETRY_DELAYS = [int(s) for s in env_list("CAPTURE_RETRY_DELAYS", ["60", "300", "1800"])]
+# A capture still "running" after this long lost its worker (killed, machine restarted).
+CAPTURE_STALE_MINUTES = env_int("CAPTURE_STALE_MINUTES", 15)

@@ -24,4 +24,5 @@ urlpatterns = [
 
 # Database outages answer 503, not 500 or 400, even when they happen outside a view.
 handler400 = "claims.middleware.bad_request"
+handler404 = "claims.middleware.not_found"
 handler500 = "claims.middleware.server_error"

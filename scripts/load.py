@@ -108,7 +108,9 @@ class SharedPostgres:
 class PrivatePostgres(SharedPostgres):
     """A throwaway cluster under var/ on its own port: restarting it disturbs no one."""
 
-    port = 25432  # below the ephemeral range (32768+), so no client connection holds it
+    # Below the ephemeral range (32768+), so no client connection holds it; LOAD_PG_PORT
+    # gives each checkout sharing a machine its own.
+    port = int(os.environ.get("LOAD_PG_PORT", "25432"))
 
     def __init__(self, dbname):
         super().__init__(dbname)
@@ -329,7 +331,7 @@ def django_env(db, port, static_root):
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_BEHIND_PROXY="true",  # the load client plays the TLS-terminating proxy
+        DJANGO_TRUSTED_PROXIES="127.0.0.1,::1",  # the load client plays the TLS proxy
         DJANGO_STATIC_ROOT=str(static_root),
         DJANGO_LOG_LEVEL="WARNING",
         DATABASE_URL=db.url(),

@@ -350,7 +350,7 @@ def main():
     base = f"http://127.0.0.1:{port}"
     env = django_env(db, port, VAR / "security-static")
     env.update(
-        DJANGO_BEHIND_PROXY="false",
+        DJANGO_TRUSTED_PROXIES="",
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_SECURE_COOKIES="false",
         GUNICORN_WORKERS="2",

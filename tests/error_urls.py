@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from claims.models import Claim
-from claimtracker.urls import handler400, handler500
+from claimtracker.urls import handler400, handler404, handler500
 from claimtracker.urls import urlpatterns as site_urlpatterns
 
 
@@ -29,4 +29,4 @@ urlpatterns = [
     *site_urlpatterns,
 ]
 
-__all__ = ["handler400", "handler500", "urlpatterns"]
+__all__ = ["handler400", "handler404", "handler500", "urlpatterns"]

@@ -1,6 +1,7 @@
 """Login throttling (django-axes): per username + client IP, lifted after the cool-off."""
 
 import datetime
+import ipaddress
 
 import pytest
 from axes.models import AccessAttempt
@@ -142,19 +143,47 @@ def test_admin_reset_lifts_the_lock(locked_analyst, client):
 
 
 @pytest.mark.parametrize(
-    ("proxies", "forwarded_for", "expected"),
+    ("proxies", "remote_addr", "forwarded_for", "expected"),
     [
-        (0, "1.1.1.1", "10.0.0.1"),  # no proxy: a client-sent header is ignored
-        (1, "", "10.0.0.1"),  # proxy configured but header missing
-        (1, "6.6.6.6, 192.0.2.1", "192.0.2.1"),  # forged left entry is ignored
-        (2, "6.6.6.6, 192.0.2.1, 10.9.9.9", "192.0.2.1"),
+        ("", "10.0.0.1", "1.1.1.1", "10.0.0.1"),  # no proxy: a client-sent header is ignored
+        ("10.0.0.0/8", "203.0.113.9", "1.1.1.1", "203.0.113.9"),  # not from the proxy
+        ("10.0.0.0/8", "10.0.0.1", "", "10.0.0.1"),  # proxy configured but header missing
+        ("10.0.0.0/8", "10.0.0.1", "6.6.6.6, 192.0.2.1", "192.0.2.1"),  # forged left entry
+        ("10.0.0.0/8", "10.0.0.1", "6.6.6.6, 192.0.2.1, 10.9.9.9", "192.0.2.1"),  # two proxies
+        ("10.0.0.0/8", "10.0.0.1", "6.6.6.6, junk", "10.0.0.1"),  # not an address
+        ("10.0.0.0/8,::1", "::1", "2001:db8::7", "2001:db8::7"),
     ],
 )
-def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded_for, expected):
-    settings.TRUSTED_PROXY_COUNT = proxies
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+def test_client_ip_trusts_only_the_configured_proxies(
+    settings, proxies, remote_addr, forwarded_for, expected
+):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network(p) for p in proxies.split(",") if p]
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR=forwarded_for)
 
     assert client_ip(request) == expected
+
+
+def test_rotating_x_forwarded_for_from_outside_the_proxies_does_not_escape_the_lock(
+    settings, analyst, client
+):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/admin/login/",
+            {"username": "analyst", "password": f"guess-{attempt}"},
+            REMOTE_ADDR=ATTACKER_IP,
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}",
+        )
+
+    response = client.post(
+        "/admin/login/",
+        {"username": "analyst", "password": PASSWORD},
+        REMOTE_ADDR=ATTACKER_IP,
+        HTTP_X_FORWARDED_FOR="198.51.100.200",
+    )
+
+    assert response.status_code == 429
+    assert not _logged_in(client)
 
 
 def test_site_login_page_is_throttled_too(settings, analyst, client):

@@ -1,28 +1,35 @@
 """REST API viewsets: same FilterSet, same services, same roles as the HTML pages."""
 
-import datetime
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import Prefetch, ProtectedError, Q
+from django.db.models import Prefetch, ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from claims import services
 from claims.filters import ClaimFilter
-from claims.models import Actor, Citation, Claim, Source
+from claims.models import Actor, Citation, Claim, Proposition, Source, Stance
 
+from .idempotency import IdempotentWritesMixin
+from .pagination import ActorPagination, ClaimPagination, ListPagination, SourcePagination
 from .permissions import CanChangeStatus, RolePermissions
 from .serializers import (
     ActorSerializer,
     ClaimSerializer,
+    PropositionSerializer,
     SourceSerializer,
+    StanceSerializer,
     StatusChangeSerializer,
     as_api_error,
 )
@@ -49,131 +56,14 @@ class ClaimFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
-class Pagination(CursorPagination):
-    """Cursor pagination: page 20,000 costs what page 1 costs (an index range scan, no OFFSET).
-
-    The first ordering field is the cursor position, so it must be unique (DRF skips ties with
-    an offset capped at 1000, which repeats rows once more than that many tie)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def paginate_queryset(self, queryset, request, view=None):
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (DjangoValidationError, ValueError) as error:
-            # A forged cursor may carry a position of the wrong type.
-            raise NotFound(self.invalid_cursor_message) from error
-
-
-class ActorPagination(Pagination):
-    ordering = ("name",)  # unique
-
-
-class SourcePagination(Pagination):
-    ordering = ("-id",)
-
-
-class OffsetPagination(PageNumberPagination):
-    page_size = Pagination.page_size
-    page_size_query_param = Pagination.page_size_query_param
-    max_page_size = Pagination.max_page_size
-
-
-DEFAULT_CLAIM_ORDERINGS = {(), ("-stated_on", "-pk"), ("-stated_on", "-id")}
-
-
-class ClaimPagination(Pagination):
-    """The default order (newest stated first) pages by a keyset cursor on (stated_on, id):
-    many claims share a date, so the id is part of the position. Other ?ordering= values
-    (headline, status, ...) tie on far more rows and page by number (?page=) instead."""
-
-    ordering = ("-stated_on", "-id")  # matches the claim_stated_idx index
-
-    def paginate_queryset(self, queryset, request, view=None):
-        ordering = tuple(o for o in queryset.query.order_by if isinstance(o, str))
-        if ordering in DEFAULT_CLAIM_ORDERINGS:
-            self.offset_pages = None
-            return self.paginate_by_keyset(queryset, request)
-        if self.cursor_query_param in request.query_params:
-            # A cursor belongs to the default order; with another it would mean nothing.
-            raise NotFound(self.invalid_cursor_message)
-        self.offset_pages = OffsetPagination()
-        return self.offset_pages.paginate_queryset(queryset, request, view)
-
-    def get_next_link(self):
-        if self.offset_pages is not None:
-            return self.offset_pages.get_next_link()
-        return super().get_next_link()
-
-    def get_previous_link(self):
-        if self.offset_pages is not None:
-            return self.offset_pages.get_previous_link()
-        return super().get_previous_link()
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            *super().get_schema_operation_parameters(view),
-            *(
-                p
-                for p in OffsetPagination().get_schema_operation_parameters(view)
-                if p["name"] == OffsetPagination.page_query_param
-            ),
-        ]
-
-    def _get_position_from_instance(self, instance, ordering):
-        return f"{instance.stated_on.isoformat()}_{instance.pk}"
-
-    def _after(self, queryset, position, reverse):
-        """The rows after `position` ("YYYY-MM-DD_id") in the page's direction."""
-        try:
-            day, pk = position.split("_")
-            day, pk = datetime.date.fromisoformat(day), int(pk)
-        except ValueError as error:
-            raise NotFound(self.invalid_cursor_message) from error
-        if reverse:
-            return queryset.filter(Q(stated_on__gt=day) | Q(stated_on=day, pk__gt=pk))
-        return queryset.before(day, pk)
-
-    def paginate_by_keyset(self, queryset, request):
-        """DRF's CursorPagination.paginate_queryset with a two-column position: positions are
-        unique, so DRF's tie-breaking offset stays 0 and its link logic works unchanged."""
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)
-        offset, reverse, current_position = self.cursor or (0, False, None)
-        if current_position is not None:
-            queryset = self._after(queryset, current_position, reverse)
-        queryset = queryset.order_by(*(("stated_on", "id") if reverse else self.ordering))
-        results = list(queryset[offset : offset + self.page_size + 1])
-        self.page = results[: self.page_size]
-        has_following = len(results) > len(self.page)
-        following = (
-            self._get_position_from_instance(results[-1], self.ordering) if has_following else None
-        )
-        if reverse:
-            self.page.reverse()
-            self.has_next = current_position is not None or offset > 0
-            self.has_previous = has_following
-            self.next_position, self.previous_position = current_position, following
-        else:
-            self.has_next = has_following
-            self.has_previous = current_position is not None or offset > 0
-            self.next_position, self.previous_position = following, current_position
-        if (self.has_previous or self.has_next) and self.template is not None:
-            self.display_page_controls = True
-        return self.page
-
-
 CONFLICT_RESPONSE = OpenApiResponse(
     description="Version conflict: `detail` says so and `current` is the row as now saved."
 )
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
-    """Create, update and delete through claims.services; their errors become JSON answers."""
+class ServiceModelViewSet(IdempotentWritesMixin, viewsets.ModelViewSet):
+    """Create, update and delete through claims.services; their errors become JSON answers.
+    A write sent with an Idempotency-Key is done at most once (claims.api.idempotency)."""
 
     permission_classes = [RolePermissions]
     filter_backends = []
@@ -226,8 +116,8 @@ class SourceViewSet(ServiceModelViewSet):
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
     (actor, status, source, kind, country, stated_from, stated_to, q, confidence,
-    min_reliability, min_credibility, direction, ordering) and pages
-    with a cursor in the default order, by page number in any other: follow `next` and
+    min_reliability, min_credibility, direction, ordering) and pages as that page does, by
+    cursor in the default order and by page number in any other: follow `next` and
     `previous`."""
 
     queryset = Claim.objects.select_related("actor").prefetch_related(
@@ -257,3 +147,105 @@ class ClaimViewSet(ServiceModelViewSet):
         services.claim_set_status(claim=claim, by=request.user, **change.validated_data)
         claim = self.get_queryset().get(pk=claim.pk)
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+class PropositionPagination(ListPagination):
+    ordering = ("-id",)
+
+
+@_with_response(PropositionSerializer)
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Words that must all be in the statement."),
+            OpenApiParameter(
+                "status", str, enum=Claim.Status.values, description="Only this verdict."
+            ),
+        ]
+    )
+)
+class PropositionViewSet(ServiceModelViewSet):
+    """Propositions: the statements claims assert, deny or doubt. Looked up by slug. The
+    verdict changes through POST .../status/ only; a claim's stance through /api/stances/."""
+
+    queryset = Proposition.objects.all()
+    serializer_class = PropositionSerializer
+    pagination_class = PropositionPagination
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        propositions = super().get_queryset()
+        if self.action != "list":
+            return propositions
+        params = self.request.query_params
+        query = params.get("q", "").replace("\x00", "")[:300]
+        status_ = params.get("status")
+        if status_ and status_ not in Claim.Status.values:
+            raise ValidationError({"status": [f"Unknown status {status_!r}."]})
+        propositions = propositions.search(query)
+        return propositions.filter(status=status_) if status_ else propositions
+
+    @extend_schema(
+        request=StatusChangeSerializer,
+        responses={200: PropositionSerializer},
+        description="Record the proposition's verdict (appends to its timeline). Its claims "
+        "are not changed: the proposition page offers that. Needs change_proposition.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        permission_classes=[CanChangeStatus],
+    )
+    def set_status(self, request, slug=None):
+        proposition = self.get_object()
+        change = StatusChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        services.proposition_set_status(
+            proposition=proposition, by=request.user, **change.validated_data
+        )
+        proposition.refresh_from_db()
+        return Response(
+            PropositionSerializer(proposition, context=self.get_serializer_context()).data
+        )
+
+
+class StancePagination(ListPagination):
+    ordering = ("-id",)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("proposition", str, description="The proposition's slug."),
+            OpenApiParameter("claim", int, description="The claim's id."),
+        ]
+    )
+)
+class StanceViewSet(ServiceModelViewSet):
+    """How a claim bears on a proposition: asserts, denies or doubts. One per (claim,
+    proposition); change the stance or note with PATCH, detach with DELETE."""
+
+    queryset = Stance.objects.select_related("proposition")
+    serializer_class = StanceSerializer
+    pagination_class = StancePagination
+
+    def get_queryset(self):
+        stances = super().get_queryset()
+        if self.action != "list":
+            return stances
+        params = self.request.query_params
+        if "proposition" in params:
+            stances = stances.filter(proposition__slug=params["proposition"][:200])
+        if "claim" in params:
+            claim = params["claim"]
+            if not (claim.isascii() and claim.isdecimal() and int(claim) < 2**63):
+                raise ValidationError({"claim": ["A claim id is a whole number."]})
+            stances = stances.filter(claim_id=int(claim))
+        return stances
+
+    def perform_destroy(self, instance):
+        services.remove_stance(stance=instance, by=self.request.user)

@@ -1,6 +1,6 @@
-"""Claim list pages at any depth (issue 6): "Older" / "Newer" links carry a cursor on
-(stated_on, id), so a deep page costs what the first costs; numbered pages stop at
-OFFSET_ROWS_LIMIT rows; a damaged cursor is a 400 with a message, never a 500."""
+"""The claim list's pages over HTTP: the wiring of claims.listing (tests/test_listing.py
+tests cursors and page boundaries). "Older" / "Newer" links carry a cursor, numbered pages
+stop at OFFSET_ROWS_LIMIT rows, a damaged cursor is a 400 with a message, never a 500."""
 
 import datetime
 from urllib.parse import parse_qs
@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.urls import reverse
 
-from claims import views
+from claims import listing
 from tests.factories import ActorFactory, ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ LIST = reverse("claims:claim-list")
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "CLAIMS_PER_PAGE", 3)
+    monkeypatch.setattr(listing, "CLAIMS_PER_PAGE", 3)
 
 
 def make_claims(count, **kwargs):
@@ -30,55 +30,42 @@ def make_claims(count, **kwargs):
 
 
 def walk(client, url, link):
-    """Follow `link` ("older" or "newer") from `url` until it runs out: the claims seen."""
+    """Follow `link` ("next_query" or "previous_query") from `url` to its end: the claims seen."""
     seen = []
     for _ in range(50):
         response = client.get(url)
         assert response.status_code == 200
         browser = response.context["browser"]
         seen.extend(browser.claims)
-        if not browser.pager[link]:
+        if not getattr(browser.page, link):
             return seen, response
-        url = f"{LIST}?{browser.pager[link]}"
+        url = f"{LIST}?{getattr(browser.page, link)}"
     raise AssertionError("the links never ended")
 
 
-def test_older_links_reach_the_last_claim_listing_each_claim_once(analyst_client, small_pages):
-    claims = make_claims(11)
-    seen, last = walk(analyst_client, LIST, "older")
-    expected = sorted(claims, key=lambda c: (c.stated_on, c.pk), reverse=True)
-    assert seen == expected
-    assert "after" in parse_qs(last.context["browser"].pager["newer"])
-
-
-def test_newer_links_come_back_to_the_newest_claim(analyst_client, small_pages):
-    claims = make_claims(8)
-    oldest_first = sorted(claims, key=lambda c: (c.stated_on, c.pk))
-    _, last = walk(analyst_client, LIST, "older")
-    url = f"{LIST}?{last.context['browser'].pager['newer']}"
-    seen, _ = walk(analyst_client, url, "newer")
-    # Back from the last page: every claim but those on it, in list order, page by page.
-    assert sorted(seen, key=lambda c: (c.stated_on, c.pk)) == oldest_first[2:]
+def test_older_then_newer_links_come_back_to_the_same_page(analyst_client, small_pages):
+    make_claims(8)
+    first = analyst_client.get(LIST).context["browser"]
+    older = analyst_client.get(f"{LIST}?{first.page.next_query}").context["browser"]
+    back = analyst_client.get(f"{LIST}?{older.page.previous_query}")
+    assert back.status_code == 200
+    assert back.context["browser"].claims == first.claims
+    assert "after" in parse_qs(older.page.previous_query)
 
 
 def test_cursor_links_keep_the_filter(analyst_client, small_pages):
     actor = ActorFactory(slug="kremlin")
     mine = make_claims(7, actor=actor)
     make_claims(4)  # another actor's
-    seen, _ = walk(analyst_client, LIST + "?actor=kremlin", "older")
+    seen, _ = walk(analyst_client, LIST + "?actor=kremlin", "next_query")
     assert sorted(c.pk for c in seen) == sorted(c.pk for c in mine)
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        "before=garbage",
-        "before=2024-02-30.5",
-        "before=2024-01-01.0",
-        "before=2024-01-01.99999999999999999999",
         "before=2024-01-01.%EF%BC%91",
         "before=2024-01-01.1&after=2024-01-01.1",
-        "before=2024-01-01.1&before=2024-01-02.1",
         "after=",
         "before=2024-01-01.1&ordering=headline",
     ],
@@ -98,14 +85,14 @@ def test_a_damaged_cursor_on_an_actor_page_is_a_400(analyst_client, claim):
 def test_numbered_pages_stop_at_the_offset_limit_in_other_orders(
     analyst_client, small_pages, monkeypatch
 ):
-    monkeypatch.setattr(views, "OFFSET_ROWS_LIMIT", 6)
+    monkeypatch.setattr(listing, "OFFSET_ROWS_LIMIT", 6)
     make_claims(10)
     response = analyst_client.get(LIST + "?ordering=headline&page=999")
     browser = response.context["browser"]
     assert response.status_code == 200
-    assert browser.pager["number"] == 2  # clamped: no OFFSET past the limit
-    assert browser.pager["older"] is None and browser.pager["limit_reached"]
-    assert b"Only the first 10,000 claims can be paged in this order" in response.content
+    assert browser.page.number == 2  # clamped: no OFFSET past the limit
+    assert browser.page.next_query is None and browser.page.limit_reached
+    assert b"Only the first 6 claims can be paged in this order" in response.content
 
 
 def test_unfiltered_list_shows_the_total(analyst_client):

@@ -3,7 +3,13 @@
 import pytest
 from django.urls import reverse
 
-READS = ["claim-export-csv", "claim-export-json", "claim-export-jsonld", "status-feed"]
+READS = [
+    "claim-export-csv",
+    "claim-export-json",
+    "claim-export-jsonld",
+    "claim-export-bundle",
+    "status-feed",
+]
 
 
 @pytest.mark.parametrize("name", READS)

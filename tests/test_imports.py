@@ -14,12 +14,19 @@ from claims.imports import import_claims
 from claims.models import Actor, Citation, Claim, Source, StatusChange
 from tests.factories import UserFactory
 
+<<<<<<< HEAD:tests/api/test_imports.py
 HEADER = ",".join(COLUMNS)
 OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,,,"
 GOOD = (
     ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images."
     ",moderate,,"
 )
+=======
+# Files written before the stances column still import: these tests use the older header.
+HEADER = ",".join(c for c in COLUMNS if c != "stances")
+OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,"
+GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
+>>>>>>> main:tests/test_imports.py
 
 
 def _export(client):
@@ -95,6 +102,7 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(db):
 
 LONG = "x" * 121
 BAD_FILES = [
+<<<<<<< HEAD:tests/api/test_imports.py
     (
         "unknown status",
         f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,,,\n",
@@ -103,6 +111,16 @@ BAD_FILES = [
     ),
     ("bad date", f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,04/11/2024,unverified,,,,\n", 3, "bad date"),
     ("missing actor", f"{HEADER}\n{GOOD}\n,H,T,,,2024-11-04,unverified,,,,\n", 3, "missing actor"),
+=======
+    ("unknown status", f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,\n", 3, "Unknown status"),
+    (
+        "bad date",
+        f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,04/11/2024,unverified,,\n",
+        3,
+        "invalid date format",
+    ),
+    ("missing actor", f"{HEADER}\n{GOOD}\n,H,T,,,2024-11-04,unverified,,\n", 3, "missing actor"),
+>>>>>>> main:tests/test_imports.py
     (
         "unknown actor without a name",
         f"{HEADER}\n{GOOD}\n,H,T,ghost,,2024-11-04,unverified,,,,\n",
@@ -113,7 +131,7 @@ BAD_FILES = [
         "over-long headline",
         f"{HEADER}\n{GOOD}\n,{LONG},T,nis,NIS,2024-11-04,unverified,,,,\n",
         3,
-        "headline is 121 characters",
+        "headline: Ensure this value has at most 120 characters (it has 121)",
     ),
     ("missing columns", "headline,text\nH,T\n", 1, "missing columns: actor_slug"),
     (
@@ -187,7 +205,7 @@ def test_command_fails_on_a_bad_file_and_names_the_line(tmp_path, db):
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_claims", str(path), stdout=io.StringIO(), stderr=err)
-    assert "line 3: bad date" in err.getvalue()
+    assert "line 3: stated_on: “someday” value has an invalid date format" in err.getvalue()
     assert not Claim.objects.exists()
 
 
@@ -247,15 +265,15 @@ def test_upload_lists_each_bad_line(analyst_client):
     )
     response = analyst_client.post(reverse("claims:claim-import"), _upload(content.encode(), False))
     html = response.content.decode()
-    assert response.status_code == 200
-    assert "<td>3</td><td>unknown status" in html
-    assert "<td>4</td><td>headline is 121 characters" in html
+    assert response.status_code == 400
+    assert "<td>3</td><td>Unknown status" in html
+    assert "<td>4</td><td>headline: Ensure this value has at most 120 characters" in html
     assert not Claim.objects.exists()
 
 
 def test_upload_without_a_file_keeps_the_form(analyst_client):
     response = analyst_client.post(reverse("claims:claim-import"), {"dry_run": "on"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["file"]
     assert response.context["form"]["dry_run"].value() is True
 
@@ -341,8 +359,14 @@ def test_import_needs_every_permission_it_uses(client, db, missing):
         (GOOD.replace(",nis,", ",NIS,"), "bad actor_slug 'NIS'"),
         (GOOD.replace("2024-11-04", "2999-11-04"), "can't be in the future"),
         (GOOD.replace("2024-11-04", "1899-11-04"), "can't be before 1900-01-01"),
-        (GOOD.replace("Troops were seen", "x" * 20_001), "text is 20,0"),
-        (GOOD.replace("Satellite images.", "x" * 10_001), "status_rationale is 10,001"),
+        (
+            GOOD.replace("Troops were seen", "x" * 20_001),
+            "text: Ensure this value has at most 20000 characters",
+        ),
+        (
+            GOOD.replace("Satellite images.", "x" * 10_001),
+            "Keep the rationale to 10,000 characters",
+        ),
     ],
 )
 def test_import_reports_a_bad_slug_date_or_over_long_field_on_its_line(db, row, reason):
@@ -358,7 +382,7 @@ def test_upload_page_refuses_a_file_over_its_row_cap_and_names_the_command(analy
     response = analyst_client.post(
         reverse("claims:claim-import"), _upload(f"{HEADER}\n{rows}".encode(), False)
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "use manage.py import_claims for larger files" in response.content.decode()
     assert not Claim.objects.exists()
 
@@ -375,7 +399,8 @@ def test_import_costs_a_bounded_number_of_queries_per_row(db, django_assert_max_
 
 
 def test_import_still_refuses_what_the_database_constraints_refuse(db, monkeypatch):
-    monkeypatch.setattr("claims.imports.HEADLINE_MAX_LENGTH", 10_000)
+    # A row the model's validators let through (here: none run) is refused by the database.
+    monkeypatch.setattr("claims.imports._model_errors", lambda instance, fields: [])
     report = import_claims(f"{HEADER}\n{GOOD.replace('Troops seen', 'x' * 200)}\n".encode())
     assert [e.line for e in report.errors] == [2]
     assert not Claim.objects.exists()
@@ -396,3 +421,47 @@ def test_a_locked_database_during_an_upload_is_the_friendly_503(analyst_client, 
     assert response.status_code == 503
     assert response.has_header("Retry-After")
     assert not Claim.objects.exists()
+
+
+def test_a_file_far_over_the_row_cap_is_refused_after_reading_one_row_past_it(analyst_client):
+    rows = ",C,T,nis,,2024-11-04,,,\n" * 850_000  # just under the 20 MB the page takes
+    response = analyst_client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{rows}".encode(), False)
+    )
+    assert response.status_code == 400
+    assert response.context["report"].rows == 2_001
+    assert not Claim.objects.exists()
+
+
+def test_a_file_of_one_comma_lines_stops_at_the_error_cap(analyst_client):
+    from claims.imports import MAX_ERRORS
+
+    data = f"{HEADER}\n".encode() + b",\n" * 1_000_000
+    response = analyst_client.post(reverse("claims:claim-import"), _upload(data, False))
+    errors = response.context["report"].errors
+    assert response.status_code == 400
+    assert len(errors) == MAX_ERRORS + 1 and "stopped reading" in errors[-1].reason
+    assert not Claim.objects.exists()
+
+
+def test_a_line_without_end_is_refused_without_reading_it_whole(db):
+    report = import_claims(f"{HEADER}\n".encode() + b"a," * 1_000_000)
+    assert [(e.line, "line longer than" in e.reason) for e in report.errors] == [(2, True)]
+
+
+def test_dry_run_page_says_per_row_what_would_change(analyst_client, analyst):
+    services.create_claim(
+        by=analyst,
+        actor=services.create_record(Actor(slug="nis", name="NIS"), by=analyst),
+        headline="Troops seen",
+        text="Old text.",
+        stated_on="2024-11-04",
+    )
+    response = analyst_client.post(
+        reverse("claims:claim-import"), _upload(f"{HEADER}\n{GOOD}\n{OTHER}\n".encode(), True)
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<td>2</td><td>updates claim" in html and "status unverified → confirmed" in html
+    assert "<td>3</td><td>new unverified claim by nis" in html
+    assert Claim.objects.get().text == "Old text."

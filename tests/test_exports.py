@@ -53,6 +53,7 @@ def test_csv_row_carries_the_claim(reader_client, story):
             "status_confidence": "moderate",
             "evidence": "context:6::https://example.org/tass",
             "source_urls": "https://example.org/yonhap",
+            "stances": "",
         }
     ]
 

@@ -1,0 +1,623 @@
+"""Order and paging for every list: the claim list page, an actor's page and the API lists.
+
+- `Ordering`: a total order (its last column unique) of one model. A model's default order is
+  its Meta.ordering (for claims: newest stated first, then the newest id), declared nowhere else.
+- `Cursor`: a position in an ordering and a direction, written in links as
+  ``before=2025-06-29.123`` (the rows listed after that row: older, in the default order) or
+  ``after=2025-06-29.123`` (the rows listed before it): the row's ordering values joined by ".".
+- `Page`: one page of an ordered queryset. Orderings an index serves in both directions
+  page by cursor (a deep page costs what the first costs); the others by number, within the
+  first OFFSET_ROWS_LIMIT rows. It builds the query strings of its neighbours' links.
+- `Facets`: the claim list's counts per status and busiest actors, bounded and cached.
+- `ClaimBrowser`: the one ClaimFilter, its facets and one page, for a claim list page.
+
+Nothing here knows about HTTP beyond a QueryDict: the HTML views and the API's pagination
+(claims/api/pagination.py) both build on it.
+"""
+
+import base64
+import binascii
+import datetime
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import parse_qs, quote, unquote
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Count, Q
+from django.http import QueryDict
+
+from .filters import ClaimFilter
+from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Claim, run_within
+
+CLAIMS_PER_PAGE = 50
+TOP_ACTORS = 10
+# Numbered (OFFSET) pages reach this many rows deep. Deeper, an ordering with a cursor goes
+# on with "Older" links; the others stop there: an OFFSET of 500,000 reads half the table.
+OFFSET_ROWS_LIMIT = COUNT_CAP
+
+# The two cursor parameters. In the claims' newest-first order "before" a row's date means
+# the rows listed after it, hence the names; in any ordering "before" is the next page.
+NEXT, PREVIOUS = "before", "after"
+CURSOR_PARAMS = (NEXT, PREVIOUS)
+# The API's earlier links: ?cursor=<base64 of "r=1&p=2025-06-29_123"> (see legacy_cursor).
+LEGACY_CURSOR = "cursor"
+PAGE_PARAMS = ("page", *CURSOR_PARAMS, LEGACY_CURSOR)
+MAX_CURSOR_LENGTH = 1000
+
+
+# Query strings ------------------------------------------------------------------------------
+
+
+def page_free(query):
+    """A copy of the QueryDict `query` without the page number or cursor."""
+    query = query.copy()
+    for name in PAGE_PARAMS:
+        query.pop(name, None)
+    return query
+
+
+def link(query, **params):
+    """The query string of a neighbouring page: the filter plus one page parameter."""
+    linked = page_free(query)
+    for name, value in params.items():
+        linked[name] = str(value)
+    return linked.urlencode()
+
+
+def with_value(query, name, value):
+    """The query string (first page) with one more value of one parameter."""
+    added = page_free(query)
+    values = added.getlist(name)
+    if value not in values:
+        added.setlist(name, values + [value])
+    return added.urlencode()
+
+
+def without_value(query, name, value):
+    """The query string (first page) minus one value of one parameter."""
+    remaining = QueryDict(mutable=True)
+    for key, values in page_free(query).lists():
+        kept = [v for v in values if not (key == name and v == value)]
+        if kept:
+            remaining.setlist(key, kept)
+    return remaining.urlencode()
+
+
+def page_number(value, *, last):
+    """?page= as a number within 1..last: text, 0 or past the end show the nearest page."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), last)
+
+
+# Orderings ----------------------------------------------------------------------------------
+
+
+def _field(model, path):
+    """The model field at the end of `path` ("pk", "stated_on", "actor__name")."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    """A total order of `model`'s rows: `fields` as order_by() takes them, the last one
+    unique (the primary key, or a unique column of the model itself). Cursors need every
+    column NOT NULL: a NULL compares as neither before nor after a position."""
+
+    model: type
+    fields: tuple
+
+    def __post_init__(self):
+        last = _field(self.model, self.fields[-1].lstrip("-"))
+        if "__" in self.fields[-1] or not (last.primary_key or last.unique):
+            raise ValueError(f"{self.fields} does not end on a unique column")
+
+    @classmethod
+    def default(cls, model):
+        """The model's default order: its Meta.ordering."""
+        return cls(model, tuple(model._meta.ordering))
+
+    @classmethod
+    def of(cls, queryset):
+        """The queryset's order, or None when it is not a total order of plain columns."""
+        fields = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering)
+        if not fields or not all(isinstance(f, str) for f in fields):
+            return None
+        try:
+            return cls(queryset.model, fields)
+        except (ValueError, FieldDoesNotExist):
+            return None
+
+    def __eq__(self, other):
+        return isinstance(other, Ordering) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def _key(self):
+        # "-id" and "-pk" are the same order.
+        pk = self.model._meta.pk.name
+        return self.model, tuple(re.sub(r"^(-?)pk$", rf"\g<1>{pk}", f) for f in self.fields)
+
+    @property
+    def columns(self):
+        """[(path, descending)] for each field."""
+        return [(f.lstrip("-"), f.startswith("-")) for f in self.fields]
+
+    def reversed(self):
+        return Ordering(self.model, tuple(f[1:] if f[0] == "-" else f"-{f}" for f in self.fields))
+
+    def values_of(self, row):
+        """The row's position: its value of each column."""
+        values = []
+        for path, _ in self.columns:
+            value = row
+            for attribute in path.split("__"):
+                value = getattr(value, attribute)
+            values.append(value)
+        return tuple(values)
+
+    def after(self, queryset, values):
+        """The rows listed after position `values` in this order, in this order (keyset
+        pagination: an index range scan, where OFFSET would walk every earlier row)."""
+        (first, first_descending), *_ = self.columns
+        condition = Q()
+        for n, (path, descending) in enumerate(self.columns):
+            equal = {p: v for (p, _), v in zip(self.columns[:n], values, strict=False)}
+            beyond = {f"{path}__{'lt' if descending else 'gt'}": values[n]}
+            condition |= Q(**equal, **beyond)
+        # Redundant, but it lets the index bound the scan on its first column.
+        bound = {f"{first}__{'lte' if first_descending else 'gte'}": values[0]}
+        return queryset.filter(condition, **bound).order_by(*self.fields)
+
+
+# Cursors ------------------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    """A page link whose cursor can't be read, or belongs to another order."""
+
+    def __init__(self, message, param=NEXT):
+        super().__init__(message)
+        self.param = param
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_INTEGER = re.compile(r"-?\d{1,19}", re.ASCII)
+_ESCAPED = re.compile(r"(?:[A-Za-z0-9_~:+-]|%[0-9A-Fa-f]{2})*", re.ASCII)
+_INTEGER_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
+
+
+def _format_value(value):
+    if isinstance(value, datetime.date):  # dates and datetimes
+        text = value.isoformat()
+    else:
+        text = str(value)
+    # "." separates the values, so it is escaped inside one.
+    return quote(text, safe="-:").replace(".", "%2E")
+
+
+def _parse_value(field, text):
+    """One value of a cursor, as strict as the format it was written in: never a 500."""
+    kind = field.get_internal_type()
+    if kind == "DateField":
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        return datetime.date.fromisoformat(text)
+    if kind in _INTEGER_TYPES or field.primary_key:
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(text)
+        number = int(text)
+        if not -(2**63) < number < 2**63 or (field.primary_key and number < 1):
+            raise ValueError(text)
+        return number
+    if not _ESCAPED.fullmatch(text):
+        raise ValueError(text)
+    value = unquote(text, errors="strict")
+    if "\x00" in value:  # PostgreSQL can't compare text with NUL in it
+        raise ValueError(text)
+    if kind == "DateTimeField":
+        return datetime.datetime.fromisoformat(value)
+    return field.to_python(value)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in an ordering (the row's value of each column) and the way to go from it:
+    forwards, the rows listed after it (``before=``); backwards, the rows listed before it
+    (``after=``). Text: the values joined by ".", each escaped; "2025-06-29.123" for claims."""
+
+    values: tuple
+    backwards: bool = False
+
+    @property
+    def param(self):
+        return PREVIOUS if self.backwards else NEXT
+
+    def __str__(self):
+        return ".".join(_format_value(v) for v in self.values)
+
+    @classmethod
+    def of_row(cls, ordering, row, *, backwards=False):
+        return cls(ordering.values_of(row), backwards)
+
+    @classmethod
+    def parse(cls, text, ordering, *, backwards=False):
+        """The cursor written as `text` in `ordering`; BadCursor for any other text."""
+        param = PREVIOUS if backwards else NEXT
+        parts = text.split(".") if len(text) <= MAX_CURSOR_LENGTH else ()
+        if len(parts) != len(ordering.fields):
+            raise BadCursor("This page link is damaged.", param)
+        try:
+            values = tuple(
+                _parse_value(_field(ordering.model, path), part)
+                for (path, _), part in zip(ordering.columns, parts, strict=True)
+            )
+        except (ValueError, ValidationError, UnicodeDecodeError) as error:
+            raise BadCursor("This page link is damaged.", param) from error
+        return cls(values, backwards)
+
+    @classmethod
+    def from_query(cls, query, ordering):
+        """The cursor in QueryDict `query`, or None. `ordering`: the list's order, None when
+        it pages by number only (then any cursor is an error: it belongs to another order)."""
+        given = [name for name in CURSOR_PARAMS if name in query]
+        if not given:
+            return None
+        param = given[0]
+        if len(given) != 1 or len(query.getlist(param)) != 1:
+            raise BadCursor("A page link takes one cursor.", param)
+        if ordering is None:
+            raise BadCursor("This page link belongs to another order.", param)
+        return cls.parse(query[param], ordering, backwards=param == PREVIOUS)
+
+
+def legacy_cursor(token, ordering):
+    """A cursor from the API's earlier links: base64 of "o=0&r=1&p=<position>", the position
+    being the values joined by "_" ("2025-06-29_123"). None for the first page."""
+    try:
+        fields = parse_qs(base64.b64decode(token.encode("ascii"), validate=True).decode("ascii"))
+        offset = int(fields.get("o", ["0"])[0])
+        backwards = bool(int(fields.get("r", ["0"])[0]))
+    except (ValueError, UnicodeError, binascii.Error) as error:
+        raise BadCursor("This page link is damaged.", LEGACY_CURSOR) from error
+    position = fields.get("p", [None])[0]
+    if ordering is None or offset:
+        raise BadCursor("This page link belongs to another order.", LEGACY_CURSOR)
+    if position is None:
+        return None
+    parts = position.rsplit("_", len(ordering.fields) - 1)
+    try:
+        text = ".".join(_format_value(part) for part in parts)
+        return Cursor.parse(text, ordering, backwards=backwards)
+    except BadCursor as error:
+        raise BadCursor(str(error), LEGACY_CURSOR) from error
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+class Page:
+    """One page of `queryset` (filtered and in its final order), as `query` asks for it.
+
+    With a `cursor` (ordering given): the rows next to it. Without: page ?page=, numbered
+    within the first OFFSET_ROWS_LIMIT rows (within `total` when known); from there on an
+    ordering with a cursor links "Older" by cursor, others stop (`limit_reached`).
+    `rows(queryset)` adds what a shown row needs (select_related, annotations) to the query
+    that fetches the page only: the OFFSET of a numbered page runs on ids alone.
+
+    Links are query strings (the filter plus one page parameter): `next_query` (older),
+    `previous_query` (newer) and `first_query` (newest, on cursor pages)."""
+
+    def __init__(
+        self, queryset, query, *, per_page, ordering=None, cursor=None, total=None, rows=None
+    ):
+        self.query = query
+        self.per_page = per_page
+        self.ordering = ordering
+        self.number = self.pages = None
+        self.next_query = self.previous_query = self.first_query = None
+        self.limit_reached = False
+        rows = rows or (lambda listed: listed)
+        if cursor is None:
+            self._numbered(queryset, rows, total)
+        else:
+            self._beside(rows(queryset), cursor)
+
+    def _numbered(self, queryset, rows, total):
+        per_page, limit = self.per_page, OFFSET_ROWS_LIMIT
+        known = total if total is not None else limit
+        pages = max(1, math.ceil(min(known, limit) / per_page))
+        number = page_number(self.query.get("page"), last=pages)
+        start = (number - 1) * per_page
+        # One more row than a page: is there a next? Past page 1 the OFFSET runs on ids
+        # alone, so skipped rows cost an index entry, not what a shown row needs.
+        window = slice(start, start + per_page + 1)
+        listed = rows(queryset)
+        if start:
+            listed = listed.filter(pk__in=queryset.values("pk")[window])
+            window = slice(None)
+        fetched = list(listed[window])
+        more = len(fetched) > per_page
+        self.rows = fetched[:per_page]
+        self.number = number
+        if total is not None and total <= limit:
+            self.pages = pages
+        if number > 1:
+            previous = {"page": number - 1} if number > 2 else {}
+            self.previous_query = link(self.query, **previous)
+        if more and self.ordering is not None:
+            self.next_query = self._cursor_link(self.rows[-1])
+        elif more and number < pages:
+            self.next_query = link(self.query, page=number + 1)
+        elif more:
+            self.limit_reached = True
+
+    def _beside(self, listed, cursor):
+        per_page = self.per_page
+        self.first_query = link(self.query)
+        if cursor.backwards:
+            fetched = list(self.ordering.reversed().after(listed, cursor.values)[: per_page + 1])
+            self.rows = fetched[:per_page][::-1]
+            more_after, more_before = True, len(fetched) > per_page
+        else:
+            fetched = list(self.ordering.after(listed, cursor.values)[: per_page + 1])
+            self.rows = fetched[:per_page]
+            more_after = len(fetched) > per_page
+            more_before = True  # the cursor's own row, at least
+        if self.rows and more_before:
+            self.previous_query = self._cursor_link(self.rows[0], backwards=True)
+        if self.rows and more_after:
+            self.next_query = self._cursor_link(self.rows[-1])
+
+    def _cursor_link(self, row, *, backwards=False):
+        cursor = Cursor.of_row(self.ordering, row, backwards=backwards)
+        return link(self.query, **{cursor.param: cursor})
+
+    @property
+    def limit_label(self):
+        return f"{OFFSET_ROWS_LIMIT:,}"
+
+    @property
+    def other_pages(self):
+        return bool(self.next_query or self.previous_query or self.first_query)
+
+
+# Claim lists --------------------------------------------------------------------------------
+
+CLAIM_ORDER = Ordering.default(Claim)
+# The orderings an index serves in both directions, so they page by cursor at any depth.
+CLAIM_CURSOR_ORDERINGS = frozenset({CLAIM_ORDER})
+
+
+def claim_cursor_ordering(queryset):
+    """The claim queryset's order if it pages by cursor, else None (numbered pages only)."""
+    ordering = Ordering.of(queryset)
+    return ordering if ordering in CLAIM_CURSOR_ORDERINGS else None
+
+
+def _count_label(n):
+    return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
+
+
+def _budgeted_group_by_status(queryset):
+    """{status: count} in one GROUP BY within the facet time budget, None when over it: for a
+    text search, where capped counts per status would run the full-text match three times."""
+    grouped = queryset.order_by().values("status").annotate(n=Count("pk"))
+    grouped = grouped.values_list("status", "n")
+    sql, params = grouped.query.get_compiler(queryset.db).as_sql()
+    rows = run_within(queryset.db, sql, params, FACET_TIMEOUT_MS)
+    return None if rows is None else dict(rows)
+
+
+class Facets:
+    """The status and actor facets of a valid ClaimFilter, and the total they give.
+
+    Bounded at any table size (bench/RESULTS.md): status facets are counted up to COUNT_CAP
+    each within a time budget, the unfiltered total is PostgreSQL's estimate, the actor facet
+    samples the newest COUNT_CAP matches; all cached per filter for CLAIM_FACET_CACHE_SECONDS.
+    `total` is None when not known exactly (over the budget or the cap)."""
+
+    def __init__(self, filterset, query, *, base_queryset, fixed=()):
+        self.filterset, self.query = filterset, query
+        self.base_queryset, self.fixed = base_queryset, fixed
+        self.statuses, self.actors, self.actors_sampled = [], [], False
+        seconds = settings.CLAIM_FACET_CACHE_SECONDS
+        if seconds > 0:
+            counted = cache.get_or_set(self._cache_key(), self._count, seconds)
+        else:
+            counted = self._count()
+        self._show(counted)
+
+    sample_label = f"{COUNT_CAP:,}"
+
+    @property
+    def is_filtered(self):
+        return bool(self.fixed) or any(
+            value not in (None, "", [], ())
+            for name, value in self.filterset.form.cleaned_data.items()
+            if name != "ordering"
+        )
+
+    def _cache_key(self):
+        query = page_free(self.query)
+        query.pop("ordering", None)
+        normalized = sorted((k, sorted(v)) for k, v in query.lists() if any(x.strip() for x in v))
+        scope = f"{self.base_queryset.query}|{normalized}"
+        return "claim-facets:" + hashlib.sha256(scope.encode()).hexdigest()
+
+    def _count(self):
+        """What the facets show, from the database: the statuses counted over every filter
+        but the status (so a ticked status leaves the others' links), the busiest actors, and
+        for an unfiltered list the table's estimated size."""
+        others = self.filterset.qs_without("status")
+        if self.filterset.form.cleaned_data.get("q"):
+            statuses = _budgeted_group_by_status(others)
+        else:
+            statuses = others.status_counts()
+        actors = None
+        # Statuses over budget means many matches: the actor sample would be too (a common
+        # search word: 250 ms more for nothing), so the page shows neither.
+        if "actor" not in self.fixed and statuses is not None:
+            top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
+            if top is not None:
+                by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])
+                actors = [(by_id[pk], n) for pk, n in top if pk in by_id]
+        estimate = None if self.is_filtered else Claim.objects.estimated_count()
+        return {"statuses": statuses, "actors": actors, "estimate": estimate}
+
+    def _show(self, counted):
+        counts = counted["statuses"]
+        active = set(self.filterset.form.cleaned_data.get("status") or ())
+        capped = False
+        if counts is None:  # over the time budget: the rows, without numbers
+            self.total, self.total_label = None, ""
+        else:
+            shown = [n for status, n in counts.items() if not active or status in active]
+            capped = any(n > COUNT_CAP for n in shown)
+            self.total = sum(shown)
+            self.total_label = f"{COUNT_CAP:,}+" if capped else f"{self.total:,}"
+        if counted["estimate"] is not None and (counts is None or capped):
+            self.total, self.total_label = None, f"about {counted['estimate']:,}"
+        self.statuses = [
+            {
+                "value": status,
+                "label": label,
+                "count": None if counts is None else counts.get(status, 0),
+                "count_label": "" if counts is None else _count_label(counts.get(status, 0)),
+                "active": status in active,
+                "query": with_value(self.query, "status", status),
+            }
+            for status, label in Claim.Status.choices
+        ]
+        if counted["actors"] is None:
+            return
+        # top_actors() looks at the newest COUNT_CAP matches only: say so when there are more.
+        self.actors_sampled = self.total is None or self.total > COUNT_CAP
+        active_actors = set(self.query.getlist("actor"))
+        self.actors = [
+            {
+                "actor": actor,
+                "count": n,
+                "active": actor.slug in active_actors,
+                "query": with_value(self.query, "actor", actor.slug),
+            }
+            for actor, n in counted["actors"]
+        ]
+
+
+class ClaimBrowser:
+    """The filtered claim list of a page: the one ClaimFilter, its facets, one page of rows.
+
+    `fixed` names parameters the page sets itself (the actor on an actor's page). A filter
+    that doesn't validate, or a damaged cursor, shows no rows: `status_code` is then 400."""
+
+    def __init__(self, request, queryset, *, fixed=()):
+        self.query = request.GET.copy()
+        for name in fixed:
+            self.query.pop(name, None)
+        self.fixed = fixed
+        self.filterset = ClaimFilter(page_free(self.query), queryset=queryset, request=request)
+        self.is_valid = self.filterset.is_valid()
+        self.cursor_error = False
+        self.facets = self.page = None
+        if self.is_valid:
+            listed = self.filterset.qs
+            ordering = claim_cursor_ordering(listed)
+            try:
+                cursor = Cursor.from_query(self.query, ordering)
+            except BadCursor:
+                self.cursor_error = True
+            else:
+                self.facets = Facets(
+                    self.filterset, self.query, base_queryset=queryset, fixed=fixed
+                )
+                self.page = Page(
+                    listed,
+                    self.query,
+                    per_page=CLAIMS_PER_PAGE,
+                    ordering=ordering,
+                    cursor=cursor,
+                    total=self.facets.total,
+                    rows=lambda claims: claims.for_list(),
+                )
+        self.ok = self.is_valid and not self.cursor_error
+        self.status_code = 200 if self.ok else 400
+
+    @property
+    def claims(self):
+        return self.page.rows if self.page else []
+
+    @property
+    def total(self):
+        return self.facets.total if self.facets else 0
+
+    @property
+    def total_label(self):
+        return self.facets.total_label if self.facets else ""
+
+    @property
+    def status_facets(self):
+        return self.facets.statuses if self.facets else []
+
+    @property
+    def actor_facets(self):
+        return self.facets.actors if self.facets else []
+
+    @property
+    def actor_facets_sampled(self):
+        return bool(self.facets and self.facets.actors_sampled)
+
+    @property
+    def first_page_query(self):
+        return page_free(self.query).urlencode()
+
+    @cached_property
+    def active_filters(self):
+        """Each parameter value now applied, with the link that removes just that one."""
+        form = self.filterset.form
+        statuses = dict(Claim.Status.choices)
+        active = []
+        for name, values in self.query.lists():
+            if name in PAGE_PARAMS or name not in form.fields:
+                continue
+            for value in values:
+                if not value.strip():
+                    continue
+                shown = statuses.get(value, value) if name == "status" else value
+                active.append(
+                    {
+                        "label": str(form.fields[name].label or name),
+                        "value": shown,
+                        "query": without_value(self.query, name, value),
+                    }
+                )
+        return active
+
+    @property
+    def actor_fixed(self):
+        return "actor" in self.fixed
+
+    @property
+    def actor_values(self):
+        return self.query.getlist("actor")

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .caching import bump_data_version
 from .models import (
     NOTE_MAX_LENGTH,
     Citation,
@@ -311,6 +312,7 @@ def _fail_capture(capture, reason):
         # A page that was captured before and now can't be fetched at all has rotted.
         if capture.source.captures.succeeded().exists():
             Source.objects.filter(pk=capture.source_id).update(link_state=LinkState.BROKEN)
+            bump_data_version()
     return Capture.State.FAILED
 
 
@@ -353,6 +355,7 @@ def finish_capture(*, capture, page, text):
         else:
             link = LinkState.OK
         Source.objects.filter(pk=capture.source_id).update(link_state=link)
+        bump_data_version()
         if status < 400:
             recheck_quotes(source=capture.source)
 
@@ -379,6 +382,7 @@ def check_quote(*, citation, capture=None):
         fields = {"quote_check": match.result, "quote_score": match.score, "quote_capture": capture}
     if fields["quote_check"] or citation.quote_check:
         Citation.objects.filter(pk=citation.pk).update(**fields)
+        bump_data_version()  # the list's quote-check filter
     for name, value in fields.items():
         setattr(citation, name, value)
     return fields["quote_check"]
@@ -466,6 +470,7 @@ def proposition_set_status(*, proposition, status, rationale="", by, at=None):
 def _touch(proposition):
     # A stance added or removed is activity on the proposition (the list's "latest").
     Proposition.objects.filter(pk=proposition.pk).update(updated_at=timezone.now())
+    bump_data_version()
 
 
 @transaction.atomic

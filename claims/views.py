@@ -14,6 +14,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, T
 from django.views.generic.edit import UpdateView
 
 from . import exports, imports, jsonld, services
+from .caching import cached_fragment
 from .forms import (
     ActorForm,
     CitationFormSet,
@@ -38,9 +39,21 @@ class ClaimListView(AccessMixin, TemplateView):
     template_name = "claims/claim_list.html"
 
     def get(self, request, *args, **kwargs):
-        browser = ClaimBrowser(request, Claim.objects.all())
-        context = self.get_context_data(browser=browser)
-        return self.render_to_response(context, status=browser.status_code)
+        browser_html, status, built = cached_fragment(
+            request, "claim-list", BROWSER_TEMPLATE, lambda: _browse(request, Claim.objects.all())
+        )
+        context = self.get_context_data(browser_html=browser_html, **(built or {}))
+        return self.render_to_response(context, status=status)
+
+
+# The filtered list (form, facets, table, pages) of the claim list and an actor's page: the
+# part that depends on the data and the query string only, cached in the shared cache.
+BROWSER_TEMPLATE = "claims/_claim_browser.html"
+
+
+def _browse(request, queryset, **context):
+    browser = ClaimBrowser(request, queryset, fixed=("actor",) if "object" in context else ())
+    return {"browser": browser, "status": browser.status_code, **context}
 
 
 def _claim_detail_context(claim, status_form):
@@ -380,7 +393,12 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
+        browser_html, status, built = cached_fragment(
+            request,
+            "actor",
+            BROWSER_TEMPLATE,
+            lambda: _browse(request, Claim.objects.by_actor(self.object), object=self.object),
+        )
         counts = dict(
             self.object.claims.order_by()
             .values("status")
@@ -392,9 +410,12 @@ class ActorDetailView(AccessMixin, DetailView):
             for value, label in Claim.Status.choices
         ]
         context = self.get_context_data(
-            object=self.object, browser=browser, track_record=track_record
+            object=self.object,
+            browser_html=browser_html,
+            track_record=track_record,
+            **{k: v for k, v in (built or {}).items() if k == "browser"},
         )
-        return self.render_to_response(context, status=browser.status_code)
+        return self.render_to_response(context, status=status)
 
 
 class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):

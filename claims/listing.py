@@ -150,6 +150,16 @@ class Ordering:
         return self.model, tuple(re.sub(r"^(-?)pk$", rf"\g<1>{pk}", f) for f in self.fields)
 
     @property
+    def tag(self):
+        """A short name of this order written at the start of its cursors, so that a cursor
+        from another order is refused instead of read as a position in this one. Empty for
+        the model's default order, whose cursors were written without one."""
+        if self == Ordering.default(self.model):
+            return ""
+        name = ",".join(self._key()[1])
+        return "o" + hashlib.sha256(name.encode()).hexdigest()[:6]
+
+    @property
     def columns(self):
         """[(path, descending)] for each field."""
         return [(f.lstrip("-"), f.startswith("-")) for f in self.fields]
@@ -249,23 +259,30 @@ class Cursor:
 
     values: tuple
     backwards: bool = False
+    tag: str = ""  # the ordering's tag, first in the text
 
     @property
     def param(self):
         return PREVIOUS if self.backwards else NEXT
 
     def __str__(self):
-        return ".".join(_format_value(v) for v in self.values)
+        values = ".".join(_format_value(v) for v in self.values)
+        return f"{self.tag}.{values}" if self.tag else values
 
     @classmethod
     def of_row(cls, ordering, row, *, backwards=False):
-        return cls(ordering.values_of(row), backwards)
+        return cls(ordering.values_of(row), backwards, ordering.tag)
 
     @classmethod
     def parse(cls, text, ordering, *, backwards=False):
         """The cursor written as `text` in `ordering`; BadCursor for any other text."""
         param = PREVIOUS if backwards else NEXT
-        parts = text.split(".") if len(text) <= MAX_CURSOR_LENGTH else ()
+        parts = text.split(".") if len(text) <= MAX_CURSOR_LENGTH else []
+        tag = ordering.tag
+        if tag:
+            if not parts or parts[0] != tag:
+                raise BadCursor("This page link belongs to another order.", param)
+            parts = parts[1:]
         if len(parts) != len(ordering.fields):
             raise BadCursor("This page link is damaged.", param)
         try:
@@ -275,7 +292,7 @@ class Cursor:
             )
         except (ValueError, ValidationError, UnicodeDecodeError) as error:
             raise BadCursor("This page link is damaged.", param) from error
-        return cls(values, backwards)
+        return cls(values, backwards, tag)
 
     @classmethod
     def from_query(cls, query, ordering):
@@ -406,8 +423,22 @@ class Page:
 # Claim lists --------------------------------------------------------------------------------
 
 CLAIM_ORDER = Ordering.default(Claim)
-# The orderings an index serves in both directions, so they page by cursor at any depth.
-CLAIM_CURSOR_ORDERINGS = frozenset({CLAIM_ORDER})
+# Each ?ordering= the list and the API offer (claims.filters), as the filter writes it: the
+# column, then the primary key in the same direction.
+CLAIM_SORTS = {
+    "stated": ("stated_on", "pk"),
+    "headline": ("headline", "pk"),
+    "actor": ("actor__name", "pk"),
+    "status": ("status", "pk"),
+    "updated": ("updated_at", "pk"),
+}
+# The orderings an index serves in both directions, so they page by cursor at any depth: all
+# of the sorts above and their reverses (claims.models.Claim.Meta.indexes).
+CLAIM_CURSOR_ORDERINGS = frozenset(
+    {CLAIM_ORDER}
+    | {Ordering(Claim, fields) for fields in CLAIM_SORTS.values()}
+    | {Ordering(Claim, fields).reversed() for fields in CLAIM_SORTS.values()}
+)
 
 
 def claim_cursor_ordering(queryset):

@@ -30,6 +30,9 @@ from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count, Q
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import mark_safe
 
 from .filters import ClaimFilter
 from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Claim, run_within
@@ -557,6 +560,20 @@ class Facets:
         ]
 
 
+def _url_pattern(name, **placeholder):
+    """A function of one value giving the path of `name` for it: reverse() once, with
+    `placeholder` (a value that appears once in the path) standing in for the value."""
+    ((key, value),) = placeholder.items()
+    path = reverse(name, kwargs={key: value})
+    head, tail = path.rsplit(f"/{value}/", 1)
+    return lambda actual: f"{head}/{actual}/{tail}"
+
+
+def _day_label(day):
+    """A date as the lists show it, "18 Oct 2024" (the template filter's "j M Y")."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}"
+
+
 class ClaimBrowser:
     """The filtered claim list of a page: the one ClaimFilter, its facets, one page of rows.
 
@@ -598,6 +615,45 @@ class ClaimBrowser:
     @property
     def claims(self):
         return self.page.rows if self.page else []
+
+    @cached_property
+    def form_fields(self):
+        """[(name, HTML)] of the filter form's fields, rendered once per query string (and
+        data version: an unknown actor's error depends on the data) and then kept in the
+        shared cache; Django's field groups cost more to render than the whole list's SQL."""
+        from .caching import data_version  # it imports the models' signals
+
+        query = page_free(self.query).urlencode()
+        scope = f"{query}|{','.join(self.fixed)}"
+        key = f"filter-form:{data_version()}:{hashlib.sha256(scope.encode()).hexdigest()}"
+        fields = cache.get(key)
+        if fields is None:
+            form = self.filterset.form
+            fields = [(field.name, str(field.as_field_group())) for field in form]
+            cache.set(key, fields, settings.CLAIM_PAGE_CACHE_SECONDS or 60)
+        return [(name, mark_safe(html)) for name, html in fields]  # noqa: S308 - rendered
+
+    @cached_property
+    def rows(self):
+        """What the table shows of each claim, as text: the links built from one reverse()
+        each and the dates formatted here, not by a template tag per row."""
+        claim_url = _url_pattern("claims:claim-detail", pk=0)
+        actor_url = _url_pattern("claims:actor-detail", slug="x")
+        labels = dict(Claim.Status.choices)
+        return [
+            {
+                "url": claim_url(claim.pk),
+                "headline": claim.headline,
+                "actor_url": actor_url(claim.actor.slug),
+                "actor_name": claim.actor.name,
+                "stated_iso": claim.stated_on.isoformat(),
+                "stated_label": _day_label(claim.stated_on),
+                "status": claim.status,
+                "status_label": labels.get(claim.status, claim.status),
+                "source_count": claim.source_count,
+            }
+            for claim in self.claims
+        ]
 
     @property
     def total(self):

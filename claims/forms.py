@@ -18,23 +18,37 @@ def parse_id(text):
     return None
 
 
-class ActorSlugField(forms.ModelChoiceField):
-    """An actor typed as its slug: a text box, never a <select> of every actor."""
+SUGGEST_ATTRS = {"autocomplete": "off"}
 
-    widget = forms.TextInput
+
+class ActorNameField(forms.ModelChoiceField):
+    """An actor typed as people know it: name, short name, alias or slug, any case and
+    accents (Actor.objects.resolve). A text box with suggestions, never a <select> of
+    every actor; an ambiguous name is an error listing the candidates."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "The actor's slug, as in its page address, e.g. kremlin.")
+        kwargs.setdefault("help_text", "Its name, short name, an alias or its slug, e.g. Kremlin.")
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"list": "actor-suggestions", **SUGGEST_ATTRS})
+        )
         super().__init__(queryset=Actor.objects.all(), to_field_name="slug", **kwargs)
-        self.error_messages["invalid_choice"] = "No actor has this slug. Check the actors list."
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return self.queryset.resolve(str(value))
 
     def prepare_value(self, value):
         if isinstance(value, Actor):
-            return value.slug
+            return value.name
         if isinstance(value, int):
-            # A model instance's initial is its primary key; show the slug instead.
-            return Actor.objects.filter(pk=value).values_list("slug", flat=True).first()
+            # A model instance's initial is its primary key; show the name instead.
+            return Actor.objects.filter(pk=value).values_list("name", flat=True).first()
         return super().prepare_value(value)
+
+
+# The name the admin and older code know this field by.
+ActorSlugField = ActorNameField
 
 
 class TextareaNewlinesMixin:
@@ -171,7 +185,11 @@ def conflict_message(form, current, before=None):
 
 
 class ActorForm(VersionedForm):
-    parent = ActorSlugField(required=False, label="Parent actor")
+    parent = ActorNameField(
+        required=False,
+        label="Parent actor",
+        help_text="Who this actor speaks for (name, alias or slug), e.g. Kremlin for Peskov.",
+    )
 
     class Meta:
         model = Actor
@@ -216,7 +234,7 @@ class CitationChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ClaimForm(VersionedForm):
-    actor = ActorSlugField()
+    actor = ActorNameField()
 
     class Meta:
         model = Claim
@@ -270,7 +288,7 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         required=False,
         max_length=300,
         label="Existing source",
-        help_text="Its number (see the sources list) or its exact title.",
+        help_text="Its title, URL or number (see the sources list).",
     )
     new_source_title = forms.CharField(required=False, max_length=300, label="Or a new source")
     new_source_url = forms.URLField(
@@ -293,15 +311,7 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         value = self.cleaned_data["source"].strip()
         if not value:
             return None
-        lookup = Q(title__iexact=value)
-        if value.isascii() and value.isdecimal():
-            lookup = Q(pk=parse_id(value))
-        matches = list(Source.objects.filter(lookup)[:2])
-        if not matches:
-            raise forms.ValidationError(f"No source numbered or titled “{value}”.")
-        if len(matches) > 1:
-            raise forms.ValidationError("Several sources have this title; enter its number.")
-        return matches[0]
+        return Source.objects.resolve(value)
 
     def clean(self):
         cleaned = super().clean()

@@ -21,7 +21,17 @@ from django.db import DatabaseError, transaction
 
 from . import services
 from .exports import batches, unquote_formula
-from .models import SLUG_PATTERN, Actor, Citation, Claim, Proposition, Source, StanceKind
+from .models import (
+    SLUG_PATTERN,
+    Actor,
+    Citation,
+    Claim,
+    NameLookupError,
+    Proposition,
+    Source,
+    StanceKind,
+    unique_slug,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -184,9 +194,9 @@ def _clean_row(record, line):
             for name, messages in error.message_dict.items()
             for m in messages
         ]
-    if not slug:
-        problems.append("missing actor: actor_slug is empty")
-    else:
+    if not slug and not actor_name:
+        problems.append("missing actor: actor_slug and actor_name are empty")
+    elif slug:
         # The name is checked only when given: an existing actor needs none.
         actor = Actor(slug=slug, name=actor_name or slug)
         problems += [
@@ -334,6 +344,34 @@ def _too_many_rows(max_rows):
 
 
 # Checking against the database ----------------------------------------------------------
+
+
+def _resolve_actor_names(rows):
+    """Rows that name their actor without a slug: the actor that name, short name or alias
+    resolves to (Actor.objects.resolve, as the forms), or a new actor with a slug derived
+    from the name; a name several actors answer to is that row's error."""
+    errors, slugs, derived = [], {}, set()
+    for row in rows:
+        if row.actor_slug:
+            continue
+        name = row.actor_name
+        if name not in slugs:
+            try:
+                slugs[name] = Actor.objects.resolve(name).slug
+            except NameLookupError as error:
+                slugs[name] = error if error.candidates else None
+            if slugs[name] is None:  # a new actor: derive its slug, unique in this file too
+                base = slug = unique_slug(Actor, name)
+                number = 2
+                while slug in derived:  # "Nato!" and "NATO" in one file
+                    slug, number = f"{base}-{number}", number + 1
+                derived.add(slug)
+                slugs[name] = slug
+        if isinstance(slugs[name], NameLookupError):
+            errors.append(RowError(row.line, f"actor_name: {slugs[name].messages[0]}"))
+            continue
+        row.actor_slug = slugs[name]
+    return errors
 
 
 def _existing_actors(rows):
@@ -515,6 +553,8 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
     `progress(n)` as they are written."""
     report = ImportReport(dry_run=dry_run)
     rows, errors, report.rows = parse(data, max_rows=max_rows)
+    if not errors:
+        errors = _resolve_actor_names(rows)
     if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)

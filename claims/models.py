@@ -1,5 +1,6 @@
 import datetime
 import json
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 HEADLINE_MAX_LENGTH = 120
@@ -33,8 +35,8 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 slug_validator = RegexValidator(
     SLUG_PATTERN, "Use lowercase letters, digits and single hyphens, e.g. north-korea."
 )
-# /actors/new/ is the create page, so no actor may be called "new".
-RESERVED_SLUGS = {"new"}
+# /actors/new/ and /actors/suggest/ are pages, so no actor may have those slugs.
+RESERVED_SLUGS = {"new", "suggest"}
 
 
 def reserved_slug_error(slug):
@@ -66,11 +68,126 @@ def count_per_row(related, key, *, distinct_field="pk"):
     return Coalesce(models.Subquery(counted), 0)
 
 
+LOOKUP_KEY_LENGTH = 200
+# How many actors a name may fit before the error stops listing them; suggestions per reply.
+MAX_CANDIDATES = 10
+MAX_SUGGESTIONS = 20
+# Sub-actors are followed this many levels down (Peskov under the Kremlin is one level).
+MAX_ACTOR_DEPTH = 5
+
+
+def lookup_key(text):
+    """How a name is compared: case folded, accents dropped, spaces collapsed, so "Sécurité",
+    "securite" and "SECURITE" are one key ("Кремль" and "кремль" too). Computed in Python
+    and stored, so both databases compare the same keys with a plain index."""
+    text = unicodedata.normalize("NFKD", (text or "").casefold())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(text.split())[:LOOKUP_KEY_LENGTH]
+
+
+class NameLookupError(ValidationError):
+    """No record, or several, answer to a typed name; `candidates` lists the several."""
+
+    def __init__(self, message, candidates=()):
+        super().__init__(message, code="ambiguous" if candidates else "unknown")
+        self.candidates = list(candidates)
+
+
+def _candidate_list(records, describe):
+    return "; ".join(describe(record) for record in records)
+
+
 class ActorQuerySet(models.QuerySet):
     def with_claim_count(self):
         return self.annotate(
             claim_count=count_per_row(Claim.objects.filter(actor=models.OuterRef("pk")), "actor")
         )
+
+    def matching_key(self, key):
+        """Actors with `key` (a lookup_key) as their name, short name, alias or slug."""
+        return self.filter(pk__in=ActorName.objects.filter(key=key).values("actor_id"))
+
+    def resolve(self, text):
+        """The one actor `text` names: its slug, name, short name or an alias, whatever the
+        case and accents. Raises NameLookupError (a ValidationError) naming the candidates
+        when several actors answer to it, or saying none does.
+
+        An exact slug or name wins over other actors' aliases: a page address or the name
+        the forms show always finds its own actor."""
+        if isinstance(text, Actor):
+            return text
+        text = (text or "").strip()
+        if not text:
+            raise NameLookupError("Enter an actor's name.")
+        if "\x00" in text:  # no name holds one; the databases can't even compare it
+            raise NameLookupError("Unknown actor: a name can't contain a NUL character.")
+        exact = list(self.filter(Q(slug=text) | Q(name=text))[:2])
+        if len(exact) == 1:
+            return exact[0]
+        key = lookup_key(text)
+        found = list(self.matching_key(key).order_by("name", "pk")[: MAX_CANDIDATES + 1])
+        if len(found) == 1:
+            return found[0]
+        shown = text[:100]
+        if not found:
+            raise NameLookupError(
+                f"Unknown actor: {shown}. Type its name, short name, an alias or its slug, "
+                "or add the actor first."
+            )
+        listed = _candidate_list(found[:MAX_CANDIDATES], lambda a: f"{a.name} ({a.slug})")
+        more = " and more" if len(found) > MAX_CANDIDATES else ""
+        raise NameLookupError(
+            f"“{shown}” could be several actors: {listed}{more}. Enter the full name or the "
+            "slug in brackets.",
+            candidates=found[:MAX_CANDIDATES],
+        )
+
+    def suggest(self, text, limit=MAX_SUGGESTIONS):
+        """Up to `limit` actors with a name, short name, alias or slug starting with `text`
+        (case and accents ignored): an index range scan on the lookup keys, whatever the
+        number of actors."""
+        key = lookup_key(text)
+        if not key:
+            return self.none()
+        names = ActorName.objects.starting_with(key).values("actor_id")
+        return self.filter(pk__in=names[: limit * 5]).order_by("name", "pk")[:limit]
+
+    def with_subactors(self, actors, *, depth=MAX_ACTOR_DEPTH):
+        """The ids of `actors` and of every actor under them, down to `depth` levels, in one
+        query (a recursive CTE, on both databases)."""
+        ids = [a.pk if isinstance(a, Actor) else int(a) for a in actors]
+        if not ids:
+            return []
+        table = Actor._meta.db_table
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"WITH RECURSIVE tree(id, depth) AS ("  # noqa: S608 - table name and %s marks only
+            f"SELECT id, 0 FROM {table} WHERE id IN ({marks}) "
+            f"UNION SELECT child.id, tree.depth + 1 FROM {table} AS child "
+            "JOIN tree ON child.parent_id = tree.id WHERE tree.depth < %s"
+            ") SELECT DISTINCT id FROM tree"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [*ids, depth])
+            return sorted(row[0] for row in cursor.fetchall())
+
+
+def unique_slug(model, text, *, exclude_pk=None, max_length=200):
+    """A slug for `text` that no other row of `model` has: "kremlin", then "kremlin-2" ...
+    Names in other scripts ("Кремль") fall back to the model's name ("actor")."""
+    base = slugify(text)[: max_length - 8].strip("-") or model._meta.model_name
+    if base in RESERVED_SLUGS:
+        base = f"{base}-{model._meta.model_name}"
+    rows = model._default_manager.exclude(pk=exclude_pk) if exclude_pk else model._default_manager
+    taken = set(
+        rows.filter(Q(slug=base) | Q(slug__startswith=f"{base}-")).values_list("slug", flat=True)
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 class ActorKind(models.TextChoices):
@@ -91,8 +208,9 @@ class Actor(VersionedModel):
     slug = models.SlugField(
         max_length=200,
         unique=True,
+        blank=True,
         validators=[slug_validator],
-        help_text="Used in URLs and filters: lowercase letters, digits and hyphens.",
+        help_text="Used in page addresses. Leave it empty to make one from the name.",
     )
     short_name = models.CharField(max_length=100, blank=True, help_text="e.g. NIS")
     aliases = models.TextField(
@@ -148,8 +266,21 @@ class Actor(VersionedModel):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Actor, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+        ActorName.refresh_for([self])
+
     def get_absolute_url(self):
         return reverse("claims:actor-detail", kwargs={"slug": self.slug})
+
+    def clean_fields(self, exclude=None):
+        # A blank slug is derived from the name (in save()); derive it now, so the checks
+        # below and the uniqueness check see the slug that will be stored.
+        if not self.slug and self.name:
+            self.slug = unique_slug(Actor, self.name, exclude_pk=self.pk)
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         # Here, not in a form: the forms, the admin, the API and the import all run it.
@@ -175,11 +306,95 @@ class Actor(VersionedModel):
     def alias_list(self):
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
+    def lookup_keys(self):
+        names = [self.name, self.short_name, self.slug, *self.alias_list]
+        return {key for key in map(lookup_key, names) if key}
+
+
+class ActorNameQuerySet(models.QuerySet):
+    def starting_with(self, key):
+        # Both walk the key index: PostgreSQL's LIKE 'x%' through the pattern operator class
+        # (the default collation's order doesn't keep prefixes together); on SQLite, whose
+        # LIKE ignores the index for non-ASCII text, a range in its binary order.
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(key__startswith=key)
+        return self.filter(key__gte=key, key__lt=key + "\U0010ffff")
+
+
+class ActorName(models.Model):
+    """One name an actor answers to (name, short name, slug or alias) as a lookup_key:
+    what the name fields and filters resolve and the suggestions search, with an index.
+    Kept by Actor.save(), so every path that saves an actor keeps it."""
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="lookup_names")
+    key = models.CharField(max_length=LOOKUP_KEY_LENGTH)
+
+    objects = ActorNameQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["key"], name="actorname_key_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "key"], name="actorname_unique_per_actor")
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @classmethod
+    def refresh_for(cls, actors):
+        """Make the stored keys of `actors` match their current names."""
+        actors = list(actors)
+        if not actors:
+            return
+        wanted = {(a.pk, key) for a in actors for key in a.lookup_keys()}
+        stored = set(cls.objects.filter(actor__in=actors).values_list("actor_id", "key"))
+        for actor_id, key in stored - wanted:
+            cls.objects.filter(actor_id=actor_id, key=key).delete()
+        cls.objects.bulk_create(
+            [cls(actor_id=actor_id, key=key) for actor_id, key in wanted - stored],
+            ignore_conflicts=True,
+        )
+
 
 class SourceQuerySet(models.QuerySet):
     def with_citation_count(self):
         citations = Citation.objects.filter(source=models.OuterRef("pk"))
         return self.annotate(citation_count=count_per_row(citations, "source"))
+
+    def resolve(self, text):
+        """The one source `text` names: its number, its URL or its title (any case).
+        Raises NameLookupError listing the candidates when several share the title."""
+        if isinstance(text, Source):
+            return text
+        text = (text or "").strip()
+        if "\x00" in text:
+            raise NameLookupError("No source has a NUL character in its title or URL.")
+        shown = text[:100]
+        if text.isascii() and text.isdecimal():
+            found = self.filter(pk=int(text)).first() if int(text) < 2**63 else None
+            if found is None:
+                raise NameLookupError(f"No source is numbered {shown}.")
+            return found
+        if text.startswith(("http://", "https://")):
+            found = self.filter(url=text).first()
+            if found is not None:
+                return found
+        found = list(self.filter(title__iexact=text).order_by("pk")[: MAX_CANDIDATES + 1])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NameLookupError(
+                f"No source has the title or URL “{shown}”: check it, or add the source."
+            )
+        listed = _candidate_list(found[:MAX_CANDIDATES], lambda s: f"{s.pk}: {s.url or s.title}")
+        raise NameLookupError(
+            f"Several sources are titled “{shown}”: {listed}. Enter the number or the URL.",
+            candidates=found[:MAX_CANDIDATES],
+        )
 
 
 class SourceKind(models.TextChoices):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("claims/<int:pk>/status/", views.claim_status, name="claim-status"),
     path("actors/", views.ActorListView.as_view(), name="actor-list"),
     path("actors/new/", views.ActorCreateView.as_view(), name="actor-create"),
+    path("actors/suggest/", views.actor_suggest, name="actor-suggest"),
     path("actors/<slug:slug>/", views.ActorDetailView.as_view(), name="actor-detail"),
     path("actors/<slug:slug>/edit/", views.ActorUpdateView.as_view(), name="actor-update"),
     path("actors/<slug:slug>/delete/", views.ActorDeleteView.as_view(), name="actor-delete"),

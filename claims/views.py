@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -25,7 +25,7 @@ from .forms import (
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, ClaimBrowser
-from .models import Actor, Capture, Citation, Claim, LinkState, Source
+from .models import LOOKUP_KEY_LENGTH, Actor, Capture, Citation, Claim, LinkState, Source
 from .permissions import AccessMixin, permission_required, read_access_required
 
 logger = logging.getLogger(__name__)
@@ -393,29 +393,55 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        # Sub-actors' claims are the actor's too (Peskov's under the Kremlin) unless the
+        # page is asked to leave them out, as ?actor= does on the claim list.
+        with_subactors = request.GET.get("subactors") != "0"
+        ids = [self.object.pk]
+        if with_subactors:
+            ids = Actor.objects.with_subactors([self.object])
+        claims = Claim.objects.by_actor(self.object)
+        if len(ids) > 1:
+            claims = Claim.objects.filter(actor_id__in=ids)
         browser_html, status, built = cached_fragment(
             request,
             "actor",
             BROWSER_TEMPLATE,
-            lambda: _browse(request, Claim.objects.by_actor(self.object), object=self.object),
+            lambda: _browse(request, claims, object=self.object),
         )
         counts = dict(
-            self.object.claims.order_by()
-            .values("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
+            claims.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
         )
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
         ]
+        toggle = request.GET.copy()
+        toggle.pop("page", None)
+        if with_subactors:
+            toggle["subactors"] = "0"
+        else:
+            toggle.pop("subactors", None)
         context = self.get_context_data(
             object=self.object,
             browser_html=browser_html,
             track_record=track_record,
+            with_subactors=with_subactors,
+            has_subactors=len(ids) > 1 or not with_subactors,
+            subactors_toggle=toggle.urlencode(),
             **{k: v for k, v in (built or {}).items() if k == "browser"},
         )
         return self.render_to_response(context, status=status)
+
+
+@read_access_required
+@require_safe
+def actor_suggest(request):
+    """Actors whose name, short name, alias or slug starts with ?q= (case and accents
+    ignored), at most MAX_SUGGESTIONS, for the actor boxes' suggestion lists."""
+    text = request.GET.get("q", "").replace("\x00", "")[:LOOKUP_KEY_LENGTH]
+    actors = Actor.objects.suggest(text).only("name", "short_name", "slug")
+    results = [{"name": a.name, "short_name": a.short_name, "slug": a.slug} for a in actors]
+    return JsonResponse({"results": results})
 
 
 class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):

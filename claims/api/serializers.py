@@ -79,13 +79,27 @@ class VersionedSerializer(serializers.ModelSerializer):
         )
 
 
+class ActorNameRelatedField(serializers.SlugRelatedField):
+    """An actor written as its name, short name, alias or slug (Actor.objects.resolve);
+    read back as its slug. An unknown or ambiguous name is a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Actor.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Give the actor's name, alias or slug as text.")
+        try:
+            return self.get_queryset().resolve(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 class ActorSerializer(VersionedSerializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Actor.objects.all(),
+    parent = ActorNameRelatedField(
         required=False,
         allow_null=True,
-        help_text="Slug of the actor this one speaks for.",
+        help_text="The actor this one speaks for: its name, short name, alias or slug.",
     )
 
     class Meta:
@@ -161,12 +175,10 @@ CREATE_ONLY_FIELDS = {
 
 class ClaimSerializer(VersionedSerializer):
     actor = ActorSummarySerializer(read_only=True)
-    actor_slug = serializers.SlugRelatedField(
+    actor_slug = ActorNameRelatedField(
         source="actor",
-        slug_field="slug",
-        queryset=Actor.objects.all(),
         write_only=True,
-        help_text="Who made the claim (actor slug).",
+        help_text="Who made the claim: the actor's name, short name, alias or slug.",
     )
     citations = CitationSerializer(many=True, read_only=True)
     new_citations = NewCitationSerializer(

@@ -22,7 +22,7 @@ def grant_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0008_captures"),
+        ("claims", "0009_search_and_actor_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

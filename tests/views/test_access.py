@@ -19,6 +19,7 @@ READ_PAGES = {
     "claim-list": lambda w: {},
     "claim-detail": lambda w: {"pk": w["claim"].pk},
     "actor-list": lambda w: {},
+    "actor-suggest": lambda w: {},
     "actor-detail": lambda w: {"slug": w["actor"].slug},
     "source-list": lambda w: {},
     "source-detail": lambda w: {"pk": w["source"].pk},

@@ -22,7 +22,8 @@ run: install
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
 	$(DEV_ENV) $(BIN)/python manage.py create_demo_users
 	@echo "Serving http://127.0.0.1:8000 — log in as admin, analyst or reader (passwords printed on the first run; reset: .venv/bin/python manage.py changepassword NAME). Ctrl-C stops."
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "One background worker (page captures) runs beside it; Ctrl-C stops both."
+	$(DEV_ENV) scripts/run.sh $(BIN) 127.0.0.1:8000
 
 # scripts/test.sh picks PostgreSQL (required when CI=true) or SQLite, and installs Chromium.
 # Two pytest-xdist workers (each with its own test database): 1.7x faster on two idle cores

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from . import jsonld
 from .filters import ClaimFilter
-from .models import Citation, Claim
+from .models import Citation, Claim, Stance
 from .permissions import read_access_required
 
 COLUMNS = [
@@ -28,6 +28,7 @@ COLUMNS = [
     "status",
     "status_rationale",
     "source_urls",
+    "stances",
 ]
 URL_SEPARATOR = " "  # a URL never holds a raw space
 # A spreadsheet runs a cell starting with = + - @ (or tab/CR before them) as a formula, so
@@ -68,6 +69,25 @@ def _source_urls(claim_ids):
     return urls
 
 
+def _stances(claim_ids):
+    """{claim id: [{"proposition": slug, "stance": kind}, ...]} for one chunk: one query."""
+    stances = defaultdict(list)
+    rows = (
+        Stance.objects.filter(claim_id__in=claim_ids)
+        .order_by("proposition__slug")
+        .values_list("claim_id", "proposition__slug", "stance")
+    )
+    for claim_id, slug, kind in rows:
+        stances[claim_id].append({"proposition": slug, "stance": kind})
+    return stances
+
+
+def stances_cell(stances):
+    """The CSV cell for a claim's stances: "asserts:slug denies:other-slug" (slugs hold
+    neither spaces nor colons; imports.parse_stances reads it back)."""
+    return " ".join(f"{s['stance']}:{s['proposition']}" for s in stances)
+
+
 def export_records(queryset):
     """One dict per claim in COLUMNS, in the queryset's order, a chunk at a time.
 
@@ -85,6 +105,7 @@ def export_records(queryset):
     )
     for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
         urls = _source_urls([row[0] for row in chunk])
+        stances = _stances([row[0] for row in chunk])
         for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
             yield {
                 "id": pk,
@@ -96,6 +117,7 @@ def export_records(queryset):
                 "status": status,
                 "status_rationale": rationale,
                 "source_urls": urls.get(pk, []),
+                "stances": stances.get(pk, []),
             }
 
 
@@ -130,6 +152,7 @@ def csv_lines(records):
     batch = []
     for record in records:
         record["source_urls"] = URL_SEPARATOR.join(record["source_urls"])
+        record["stances"] = stances_cell(record["stances"])
         batch.append(writer.writerow([quote_formula(record[c]) for c in COLUMNS]))
         if len(batch) >= 500:
             yield "".join(batch)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from .filters import ClaimFilter
 from .models import Claim, StatusChange
 from .permissions import read_access_required
+from .search import SearchRefused
 
 FEED_LENGTH = 50
 
@@ -27,6 +28,9 @@ class StatusChangeFeed(Feed):
         # unknown value is a 404, as for a page that doesn't exist.
         filterset = ClaimFilter(request.GET, queryset=Claim.objects.all())
         if not filterset.is_valid():
+            if "q" in filterset.errors:
+                # A search the engine can't run is the request's fault, as on the list.
+                raise SearchRefused("Text (q): " + " ".join(filterset.errors["q"]))
             raise Http404("; ".join(e for errors in filterset.errors.values() for e in errors))
         return filterset
 

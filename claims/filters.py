@@ -3,15 +3,29 @@ URL that filters one filters them all the same way."""
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import connection
-from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from django.db.models import Exists, OuterRef
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
+from . import search
 from .db import clean_query
-from .models import Actor, ActorKind, Citation, Claim, ClaimStatus
+from .forms import PropositionField
+from .models import (
+    Actor,
+    ActorKind,
+    Citation,
+    Claim,
+    ClaimStatus,
+    QuoteCheck,
+    Source,
+    Stance,
+    StanceKind,
+)
 
-SEARCH_CONFIG = "english"  # must match migration 0002's generated search_vector
 MAX_QUERY_LENGTH = 500
+MAX_ACTOR_VALUES = 20
 # ISO dates (YYYY-MM-DD) in the URL; browsers show a date picker for type="date".
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -32,55 +46,83 @@ class RepeatableTextInput(forms.TextInput):
         return ""
 
 
-class ActorSlugsField(forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
-        # Name each unknown slug, rather than Django's generic "not one of the choices".
-        try:
-            return super()._check_values(value)
-        except forms.ValidationError as error:
-            if error.code != "invalid_choice":
-                raise
-            known = set(self.queryset.filter(slug__in=value).values_list("slug", flat=True))
-            unknown = ", ".join(v for v in value if v not in known)
-            raise forms.ValidationError(
-                f"Unknown actor: {unknown}.", code="invalid_choice"
-            ) from None
+class ActorNamesField(forms.Field):
+    """?actor= values, each an actor's name, short name, alias or slug (Actor.objects.resolve):
+    the actors, in order; each value that names no actor, or several, is one message."""
+
+    widget = RepeatableTextInput
+
+    def clean(self, value):
+        values = value or []
+        if isinstance(values, str):
+            values = [values]
+        actors, errors = [], []
+        for text in values[:MAX_ACTOR_VALUES]:
+            try:
+                actors.append(Actor.objects.resolve(text))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if len(values) > MAX_ACTOR_VALUES:
+            errors.append(f"Filter on at most {MAX_ACTOR_VALUES} actors at once.")
+        if errors:
+            raise ValidationError(errors)
+        return actors
 
 
-class ActorSlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = ActorSlugsField
+class ActorFilter(django_filters.Filter):
+    """Claims by any of the actors, and (unless ?subactors=0) by the actors under them."""
 
-    def get_filter_predicate(self, v):
-        # The field resolves slugs to actors; match on the actor's key, not on the slug
-        # (django-filter would compare the foreign key with the to_field_name value).
-        return {self.field_name: v.pk}
+    field_class = ActorNamesField
 
-
-class SearchVectorMatches(Expression):
-    """`<claims table>.search_vector @@ websearch_to_tsquery(...)` (PostgreSQL).
-
-    search_vector is a generated column the model doesn't declare, so Django can't name it;
-    the table's alias is looked up when the SQL is compiled: inside a subquery Django calls
-    the table U0, and a hard-coded claims_claim would then name the outer query's rows."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, query):
-        super().__init__()
-        self.query = query
-
-    def as_sql(self, compiler, connection):
-        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        sql = f"{table}.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
-        return sql, [SEARCH_CONFIG, self.query]
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        include = self.parent.form.cleaned_data.get("subactors") != "0"
+        key = (include, *(a.pk for a in value))
+        if getattr(self, "_ids_for", None) != key:
+            # The list applies its filters twice (facets, rows): look the tree up once.
+            ids = Actor.objects.with_subactors(value) if include else [a.pk for a in value]
+            self._ids_for, self._ids = key, ids
+        ids = self._ids
+        if len(ids) == 1:
+            return qs.filter(actor_id=ids[0])  # the actor index, in list order
+        return qs.filter(actor_id__in=ids)
 
 
-def full_text_search(queryset, query):
-    """PostgreSQL: websearch syntax over the indexed search_vector. SQLite: contains-match."""
-    if connection.vendor == "postgresql":
-        return queryset.filter(SearchVectorMatches(query))
-    return queryset.filter(Q(headline__icontains=query) | Q(text__icontains=query))
+class SourceNamesField(forms.CharField):
+    """?source=: a source's number, title or URL (Source.objects.resolve)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        return Source.objects.resolve(value)
+
+
+class SearchField(forms.CharField):
+    """The `q` box: websearch syntax parsed into a bounded SearchQuery (claims/search.py),
+    checked by the database once, so a search it can't run is this field's error (a 400
+    page or JSON naming `q`), never a 500 while the results render."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        value = clean_query(value or "")
+        if not value:
+            return None
+        query = search.parse(value)
+        search.check_with_database(query)
+        return query
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+    def filter(self, qs, value):
+        return qs if value is None else search.search_claims(qs, value)
+
+
+class SourceFilter(django_filters.CharFilter):
+    field_class = SourceNamesField
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -101,15 +143,22 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering)
 
 
+class PropositionFilter(django_filters.Filter):
+    field_class = PropositionField
+
+
 class ClaimFilter(django_filters.FilterSet):
-    actor = ActorSlugsFilter(
-        field_name="actor",
-        to_field_name="slug",
-        queryset=Actor.objects.all(),
+    actor = ActorFilter(
         widget=RepeatableTextInput(attrs={"list": "actor-suggestions", "autocomplete": "off"}),
-        distinct=False,  # no join: DISTINCT would only slow the list down
         label="Actor",
-        help_text="Actor slug, e.g. kremlin. Repeat to match any of several.",
+        help_text="Name, alias or slug, e.g. Kremlin. Repeat to match any of several.",
+    )
+    subactors = django_filters.ChoiceFilter(
+        choices=[("1", "Included"), ("0", "Left out")],
+        empty_label=None,
+        method="filter_nothing",  # read by the actor filter
+        label="Sub-actors' claims",
+        help_text="e.g. Peskov's, under the Kremlin.",
     )
     status = django_filters.MultipleChoiceFilter(
         choices=ClaimStatus.choices,
@@ -117,7 +166,12 @@ class ClaimFilter(django_filters.FilterSet):
         distinct=False,
         label="Status",
     )
-    source = IdFilter(method="filter_source", label="Source id", min_value=1, max_value=2**63 - 1)
+    source = SourceFilter(
+        method="filter_source",
+        label="Source",
+        max_length=2000,
+        help_text="Its number, title or URL.",
+    )
     kind = django_filters.ChoiceFilter(
         field_name="actor__kind", choices=ActorKind.choices, label="Actor kind", empty_label="Any"
     )
@@ -134,7 +188,27 @@ class ClaimFilter(django_filters.FilterSet):
     stated_to = django_filters.DateFilter(
         field_name="stated_on", lookup_expr="lte", label="Stated to", widget=DATE_INPUT
     )
-    q = django_filters.CharFilter(method="filter_text", label="Text", max_length=MAX_QUERY_LENGTH)
+    q = SearchFilter(
+        label="Text",
+        max_length=MAX_QUERY_LENGTH,
+        help_text="All words must match; “a phrase”, -word to leave out, or between "
+        "alternatives. Actor names and aliases count.",
+    )
+    # Propositions: ?proposition= (slug or words of the statement) and ?stance=; together,
+    # the claims taking that stance on that proposition.
+    proposition = PropositionFilter(method="filter_proposition", label="Proposition")
+    stance = django_filters.MultipleChoiceFilter(
+        choices=StanceKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_stance",
+        label="Stance",
+    )
+    quote_check = django_filters.ChoiceFilter(
+        choices=QuoteCheck.choices,
+        method="filter_quote_check",
+        label="Quote in the capture",
+        empty_label="Any",
+    )
     ordering = ClaimOrderingFilter(
         fields=(
             ("stated_on", "stated"),
@@ -161,12 +235,32 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(
-            Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value))
+            Exists(Citation.objects.filter(claim=OuterRef("pk"), source_id=value.pk))
+        )
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_quote_check(self, queryset, name, value):
+        # Claims with at least one citation whose quote came out this way in its capture.
+        return queryset.filter(
+            Exists(Citation.objects.filter(claim=OuterRef("pk"), quote_check=value))
         )
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(actor__country=value.upper())
 
-    def filter_text(self, queryset, name, value):
-        value = clean_query(value)
-        return full_text_search(queryset, value) if value else queryset
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_proposition(self, queryset, name, value):
+        stances = Stance.objects.filter(claim=OuterRef("pk"), proposition=value)
+        kinds = self.form.cleaned_data.get("stance")
+        if kinds:
+            stances = stances.filter(stance__in=kinds)
+        return queryset.filter(Exists(stances))
+
+    def filter_stance(self, queryset, name, value):
+        if self.form.cleaned_data.get("proposition"):
+            return queryset  # filter_proposition applies the stance to that proposition
+        return queryset.filter(
+            Exists(Stance.objects.filter(claim=OuterRef("pk"), stance__in=value))
+        )

@@ -1,9 +1,11 @@
+import re
+
 from django import forms
 from django.db.models import Q
 from django.utils.text import normalize_newlines
 
 from . import services
-from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
+from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Proposition, Source, StanceKind
 from .versioning import StaleEditMixin, version_form_field
 
 
@@ -15,23 +17,37 @@ def parse_id(text):
     return None
 
 
-class ActorSlugField(forms.ModelChoiceField):
-    """An actor typed as its slug: a text box, never a <select> of every actor."""
+SUGGEST_ATTRS = {"autocomplete": "off"}
 
-    widget = forms.TextInput
+
+class ActorNameField(forms.ModelChoiceField):
+    """An actor typed as people know it: name, short name, alias or slug, any case and
+    accents (Actor.objects.resolve). A text box with suggestions, never a <select> of
+    every actor; an ambiguous name is an error listing the candidates."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "The actor's slug, as in its page address, e.g. kremlin.")
+        kwargs.setdefault("help_text", "Its name, short name, an alias or its slug, e.g. Kremlin.")
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"list": "actor-suggestions", **SUGGEST_ATTRS})
+        )
         super().__init__(queryset=Actor.objects.all(), to_field_name="slug", **kwargs)
-        self.error_messages["invalid_choice"] = "No actor has this slug. Check the actors list."
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return self.queryset.resolve(str(value))
 
     def prepare_value(self, value):
         if isinstance(value, Actor):
-            return value.slug
+            return value.name
         if isinstance(value, int):
-            # A model instance's initial is its primary key; show the slug instead.
-            return Actor.objects.filter(pk=value).values_list("slug", flat=True).first()
+            # A model instance's initial is its primary key; show the name instead.
+            return Actor.objects.filter(pk=value).values_list("name", flat=True).first()
         return super().prepare_value(value)
+
+
+# The name the admin and older code know this field by.
+ActorSlugField = ActorNameField
 
 
 class TextareaNewlinesMixin:
@@ -65,7 +81,11 @@ class VersionedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
 
 
 class ActorForm(VersionedForm):
-    parent = ActorSlugField(required=False, label="Parent actor")
+    parent = ActorNameField(
+        required=False,
+        label="Parent actor",
+        help_text="Who this actor speaks for (name, alias or slug), e.g. Kremlin for Peskov.",
+    )
 
     class Meta:
         model = Actor
@@ -110,7 +130,7 @@ class CitationChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ClaimForm(VersionedForm):
-    actor = ActorSlugField()
+    actor = ActorNameField()
 
     class Meta:
         model = Claim
@@ -122,6 +142,13 @@ class ClaimForm(VersionedForm):
 
     def __init__(self, *args, can_remove_citations=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Optional: attach the claim to a proposition while writing it (found by words).
+        self.fields["proposition"] = PropositionField(
+            required=False, label="Bears on the proposition"
+        )
+        self.fields["stance"] = forms.ChoiceField(
+            choices=[("", "—"), *StanceKind.choices], required=False, label="Its stance"
+        )
         if self.instance.pk and can_remove_citations:
             self.fields["remove_citations"] = CitationChoiceField(
                 queryset=self.instance.citations.select_related("source"),
@@ -130,6 +157,23 @@ class ClaimForm(VersionedForm):
                 label="Remove these citations",
                 help_text="The sources themselves stay.",
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        proposition, stance = cleaned.get("proposition"), cleaned.get("stance")
+        if proposition and not stance:
+            self.add_error("stance", "Say whether the claim asserts, denies or doubts it.")
+        elif stance and not proposition and "proposition" not in self.errors:
+            self.add_error("proposition", "Name the proposition the stance is on.")
+        elif (
+            proposition
+            and self.instance.pk
+            and proposition.stances.filter(claim=self.instance).exists()
+        ):
+            self.add_error(
+                "proposition", f"This claim is already attached to “{proposition.statement}”."
+            )
+        return cleaned
 
 
 class CitationForm(TextareaNewlinesMixin, forms.Form):
@@ -140,7 +184,7 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         required=False,
         max_length=300,
         label="Existing source",
-        help_text="Its number (see the sources list) or its exact title.",
+        help_text="Its title, URL or number (see the sources list).",
     )
     new_source_title = forms.CharField(required=False, max_length=300, label="Or a new source")
     new_source_url = forms.URLField(
@@ -163,15 +207,7 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         value = self.cleaned_data["source"].strip()
         if not value:
             return None
-        lookup = Q(title__iexact=value)
-        if value.isascii() and value.isdecimal():
-            lookup = Q(pk=parse_id(value))
-        matches = list(Source.objects.filter(lookup)[:2])
-        if not matches:
-            raise forms.ValidationError(f"No source numbered or titled “{value}”.")
-        if len(matches) > 1:
-            raise forms.ValidationError("Several sources have this title; enter its number.")
-        return matches[0]
+        return Source.objects.resolve(value)
 
     def clean(self):
         cleaned = super().clean()
@@ -298,3 +334,122 @@ class ImportForm(forms.Form):
                 f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
             )
         return upload
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+def find_proposition(words):
+    """The one proposition `words` names: its slug, its exact statement, or words found in
+    its statement. Raises ValidationError naming the text when none or several match."""
+    text = " ".join((words or "").replace("\x00", "").split())[:300]
+    if not text:
+        raise forms.ValidationError("Name the proposition: its slug or words of its statement.")
+    exact = Proposition.objects.filter(Q(slug=text.lower()) | Q(statement__iexact=text))
+    found = list(exact[:2]) or list(Proposition.objects.search(text).order_by("statement")[:6])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise forms.ValidationError(
+            f"No proposition matches “{text}”. Check the words, or create it.", code="unknown"
+        )
+    names = "; ".join(f"“{p.statement}” ({p.slug})" for p in found[:5])
+    raise forms.ValidationError(
+        f"“{text}” matches several propositions: {names}. Type more of the statement or its slug.",
+        code="ambiguous",
+    )
+
+
+class PropositionField(forms.CharField):
+    """A proposition typed as words of its statement or its slug, never picked by id."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 300)
+        kwargs.setdefault(
+            "help_text", "Words of its statement, or its slug, e.g. north-korean-troops."
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        return find_proposition(value)
+
+
+class PropositionForm(VersionedForm):
+    class Meta:
+        model = Proposition
+        fields = ["statement", "slug", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class StanceForm(TextareaNewlinesMixin, forms.Form):
+    """Attach a claim to a proposition found by words, or to one created on the spot."""
+
+    proposition = PropositionField(required=False, label="Proposition")
+    new_statement = forms.CharField(
+        required=False,
+        max_length=300,
+        label="…or a new proposition",
+        help_text="Creates it with this statement when no existing one fits.",
+    )
+    stance = forms.ChoiceField(choices=StanceKind.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.claim = claim
+
+    def clean(self):
+        cleaned = super().clean()
+        proposition, statement = cleaned.get("proposition"), cleaned.get("new_statement", "")
+        statement = " ".join(statement.split())
+        if "proposition" in self.errors:
+            return cleaned
+        if proposition and statement:
+            raise forms.ValidationError("Name an existing proposition or a new one, not both.")
+        if not proposition and not statement:
+            self.add_error("proposition", "Name the proposition this claim bears on.")
+        if statement and Proposition.objects.filter(statement__iexact=statement).exists():
+            self.add_error("new_statement", f"“{statement}” already exists: name it above.")
+        if proposition and self.claim and proposition.stances.filter(claim=self.claim).exists():
+            self.add_error(
+                "proposition", f"This claim is already attached to “{proposition.statement}”."
+            )
+        cleaned["new_statement"] = statement
+        return cleaned
+
+
+class ClaimStateField(forms.MultipleChoiceField):
+    """Ticked claims as "id:version:status", the state the page showed: a claim that moved
+    on since then is skipped by the service rather than overwritten."""
+
+    widget = forms.CheckboxSelectMultiple
+    pattern = re.compile(r"([0-9]{1,18}):([0-9]{1,9}):(confirmed|denied|unverified)")
+
+    def valid_value(self, value):
+        return bool(self.pattern.fullmatch(value))
+
+    def clean(self, value):
+        values = super().clean(value)
+        states = {}
+        for value in values:
+            pk, version, status = self.pattern.fullmatch(value).groups()
+            states[int(pk)] = (int(version), status)
+        return states
+
+
+class ApplyVerdictForm(TextareaNewlinesMixin, forms.Form):
+    claims = ClaimStateField(
+        required=True,
+        label="Claims to change",
+        error_messages={"required": "Tick at least one claim."},
+    )
+    rationale = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Written to every changed claim's timeline.",
+    )

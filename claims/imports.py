@@ -13,6 +13,7 @@ import csv
 import datetime
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -20,12 +21,22 @@ from django.db import DatabaseError, transaction
 
 from . import services
 from .exports import batches, unquote_formula
-from .models import Actor, Citation, Claim, Source
+from .models import (
+    SLUG_PATTERN,
+    Actor,
+    Citation,
+    Claim,
+    NameLookupError,
+    Proposition,
+    Source,
+    StanceKind,
+    unique_slug,
+)
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
-OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls"]
+OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls", "stances"]
 LOOKUP_CHUNK = 1000
 
 
@@ -40,6 +51,8 @@ class Row:
     status: str
     rationale: str
     urls: list
+    # {proposition slug: stance}; None when the file has no stances column (left alone).
+    stances: dict | None = None
 
 
 @dataclass
@@ -181,9 +194,9 @@ def _clean_row(record, line):
             for name, messages in error.message_dict.items()
             for m in messages
         ]
-    if not slug:
-        problems.append("missing actor: actor_slug is empty")
-    else:
+    if not slug and not actor_name:
+        problems.append("missing actor: actor_slug and actor_name are empty")
+    elif slug:
         # The name is checked only when given: an existing actor needs none.
         actor = Actor(slug=slug, name=actor_name or slug)
         problems += [
@@ -198,22 +211,70 @@ def _clean_row(record, line):
             problems.append(f"bad source URL {url[:100]!r}")
         elif url not in urls:
             urls.append(url)
+    stances = None
+    if "stances" in value:
+        stances, stance_problems = parse_stances(value["stances"])
+        problems.extend(stance_problems)
     if problems:
         return None, problems
-    return (
-        Row(
-            line,
-            claim.headline,
-            claim.text,
-            slug,
-            actor_name,
-            claim.stated_on,
-            status,
-            rationale,
-            urls,
-        ),
-        [],
+    row = Row(
+        line, claim.headline, claim.text, slug, actor_name, claim.stated_on, status, rationale, urls
     )
+    row.stances = stances
+    return row, []
+
+
+def parse_stances(cell):
+    """{slug: stance} from "asserts:slug denies:other" (exports.stances_cell), and problems."""
+    stances, problems = {}, []
+    for token in cell.split():
+        kind, _, slug = token.partition(":")
+        if kind not in StanceKind.values:
+            problems.append(
+                f"bad stance {token[:100]!r}: use asserts:, denies: or doubts: and a slug"
+            )
+        elif not slug or len(slug) > 200 or not re.fullmatch(SLUG_PATTERN, slug):
+            problems.append(f"bad proposition slug in {token[:100]!r}")
+        elif slug in stances:
+            problems.append(f"proposition {slug} is named twice in stances")
+        else:
+            stances[slug] = kind
+    return stances, problems
+
+
+def _check_propositions(rows):
+    """{slug: Proposition} for every slug the rows name, and an error per unknown one."""
+    slugs = {slug for row in rows if row.stances for slug in row.stances}
+    found = {}
+    for chunk in batches(sorted(slugs), LOOKUP_CHUNK):
+        found.update({p.slug: p for p in Proposition.objects.filter(slug__in=chunk)})
+    errors = [
+        RowError(row.line, f"unknown proposition {slug!r} in stances: create it first")
+        for row in rows
+        for slug in (row.stances or {})
+        if slug not in found
+    ]
+    return found, errors
+
+
+def _sync_stances(claim, row, propositions, by):
+    """Make the claim's stances those of the row; True when anything changed."""
+    if row.stances is None:
+        return False
+    current = {s.proposition.slug: s for s in claim.stances.select_related("proposition")}
+    changed = False
+    for slug, stance in current.items():
+        if slug not in row.stances:
+            services.remove_stance(stance=stance, by=by)
+            changed = True
+    for slug, kind in row.stances.items():
+        if slug not in current or current[slug].stance != kind:
+            note = current[slug].note if slug in current else ""
+            services.set_stance(
+                claim=claim, proposition=propositions[slug], stance=kind, note=note, by=by
+            )
+            changed = True
+    return changed
 
 
 def parse(data, *, max_rows=None, max_errors=MAX_ERRORS):
@@ -283,6 +344,34 @@ def _too_many_rows(max_rows):
 
 
 # Checking against the database ----------------------------------------------------------
+
+
+def _resolve_actor_names(rows):
+    """Rows that name their actor without a slug: the actor that name, short name or alias
+    resolves to (Actor.objects.resolve, as the forms), or a new actor with a slug derived
+    from the name; a name several actors answer to is that row's error."""
+    errors, slugs, derived = [], {}, set()
+    for row in rows:
+        if row.actor_slug:
+            continue
+        name = row.actor_name
+        if name not in slugs:
+            try:
+                slugs[name] = Actor.objects.resolve(name).slug
+            except NameLookupError as error:
+                slugs[name] = error if error.candidates else None
+            if slugs[name] is None:  # a new actor: derive its slug, unique in this file too
+                base = slug = unique_slug(Actor, name)
+                number = 2
+                while slug in derived:  # "Nato!" and "NATO" in one file
+                    slug, number = f"{base}-{number}", number + 1
+                derived.add(slug)
+                slugs[name] = slug
+        if isinstance(slugs[name], NameLookupError):
+            errors.append(RowError(row.line, f"actor_name: {slugs[name].messages[0]}"))
+            continue
+        row.actor_slug = slugs[name]
+    return errors
 
 
 def _existing_actors(rows):
@@ -379,8 +468,8 @@ def _sources_for(urls, by, report):
     return sources
 
 
-def _update_claim(claim, row, sources, by, report):
-    changes = []
+def _update_claim(claim, row, sources, by, report, propositions):
+    changes = ["new stances"] if _sync_stances(claim, row, propositions, by) else []
     if claim.text != row.text:
         claim.text = row.text
         services.save_versioned(claim, by=by, version=claim.version, reason="import")
@@ -405,7 +494,7 @@ def _update_claim(claim, row, sources, by, report):
         report.changes.append((row.line, f"claim {claim.pk} unchanged"))
 
 
-def _write(rows, matches, new_actors, *, by, report, progress):
+def _write(rows, matches, new_actors, *, by, report, progress, propositions):
     actors = _existing_actors(rows)
     for slug, name in sorted(new_actors.items()):
         actors[slug] = services.create_record(Actor(slug=slug, name=name), by=by)
@@ -414,9 +503,9 @@ def _write(rows, matches, new_actors, *, by, report, progress):
     for row in rows:
         try:
             if row.line in matches:
-                _update_claim(matches[row.line], row, sources, by, report)
+                _update_claim(matches[row.line], row, sources, by, report, propositions)
             else:
-                services.create_claim(
+                created = services.create_claim(
                     by=by,
                     actor=actors[row.actor_slug],
                     headline=row.headline,
@@ -429,6 +518,7 @@ def _write(rows, matches, new_actors, *, by, report, progress):
                     ],
                     checked=True,
                 )
+                _sync_stances(created, row, propositions, by)
                 report.created += 1
                 report.status_changes += 1
                 new_actor = " (new actor)" if row.actor_slug in new_actors else ""
@@ -464,10 +554,13 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
     report = ImportReport(dry_run=dry_run)
     rows, errors, report.rows = parse(data, max_rows=max_rows)
     if not errors:
+        errors = _resolve_actor_names(rows)
+    if not errors:
         actors = _existing_actors(rows)
         new_actors, actor_errors = _check_new_actors(rows, actors)
         matches, match_errors = _match_existing(rows, _existing_claims(rows))
-        errors = sorted(actor_errors + match_errors, key=lambda e: e.line)
+        propositions, proposition_errors = _check_propositions(rows)
+        errors = sorted(actor_errors + match_errors + proposition_errors, key=lambda e: e.line)
     if errors:
         report.errors = errors
         return report
@@ -475,7 +568,15 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
         on_start(len(rows))
     try:
         with transaction.atomic():
-            _write(rows, matches, new_actors, by=by, report=report, progress=progress or _ignore)
+            _write(
+                rows,
+                matches,
+                new_actors,
+                by=by,
+                report=report,
+                progress=progress or _ignore,
+                propositions=propositions,
+            )
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFailed as failure:

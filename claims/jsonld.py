@@ -94,3 +94,51 @@ def script_tag(data):
     return mark_safe(  # noqa: S308 - dumps() escapes <, > and &
         f'<script type="application/ld+json">{dumps(data)}</script>'
     )
+
+
+def proposition_review(proposition, asserting, request, *, reviewed_on):
+    """The ClaimReview of a decided proposition: the statement is what is reviewed, and the
+    claims that assert it are where it appeared (itemReviewed.appearance)."""
+    appearances = [
+        {
+            "@type": "CreativeWork",
+            "url": request.build_absolute_uri(stance.claim.get_absolute_url()),
+            "name": stance.claim.headline,
+            "author": actor_jsonld(stance.claim.actor),
+            "datePublished": stance.claim.stated_on.isoformat(),
+        }
+        for stance in asserting
+    ]
+    item = {"@type": "Claim", "text": proposition.statement}
+    if appearances:
+        item["appearance"] = appearances
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": request.build_absolute_uri(proposition.get_absolute_url()),
+        "claimReviewed": proposition.statement,
+        "datePublished": reviewed_on,
+        "author": {
+            "@type": "Organization",
+            "name": PUBLISHER_NAME,
+            "url": request.build_absolute_uri("/"),
+        },
+        "itemReviewed": item,
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": RATING_VALUES[proposition.status],
+            "bestRating": max(RATING_VALUES.values()),
+            "worstRating": min(RATING_VALUES.values()),
+            "alternateName": Claim.Status(proposition.status).label,
+            "ratingExplanation": proposition.status_rationale,
+        },
+    }
+
+
+def proposition_review_script(proposition, asserting, timeline, request):
+    """The <script> for a proposition page, or "" while it is unverified (nothing reviewed)."""
+    if proposition.status == Claim.Status.UNVERIFIED:
+        return ""
+    reviewed_on = (timeline[-1].changed_at if timeline else proposition.updated_at).date()
+    data = proposition_review(proposition, asserting, request, reviewed_on=reviewed_on.isoformat())
+    return script_tag(data)

@@ -6,9 +6,11 @@ import sys
 
 from django.core.exceptions import BadRequest
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views import defaults
+
+from .search import SearchRefused
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +182,10 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     test, scripts/load.py --restart)."""
     if caused_by_database_error(exception):
         return database_error_response(request, exception)
+    if isinstance(exception, SearchRefused):
+        # Say which field and why (the search box's message), not just "malformed".
+        page = loader.get_template(template_name).render({"reason": str(exception)}, request)
+        return HttpResponseBadRequest(page)
     return defaults.bad_request(request, exception, template_name)
 
 

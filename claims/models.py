@@ -1,13 +1,15 @@
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from .db import COUNT_CAP, FACET_TIMEOUT_MS, capped_count, estimated_row_count, run_within
@@ -30,8 +32,8 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 slug_validator = RegexValidator(
     SLUG_PATTERN, "Use lowercase letters, digits and single hyphens, e.g. north-korea."
 )
-# /actors/new/ is the create page, so no actor may be called "new".
-RESERVED_SLUGS = {"new"}
+# /actors/new/ and /actors/suggest/ are pages, so no actor may have those slugs.
+RESERVED_SLUGS = {"new", "suggest"}
 
 
 def reserved_slug_error(slug):
@@ -54,11 +56,126 @@ def count_per_row(related, key, *, distinct_field="pk"):
     return Coalesce(models.Subquery(counted), 0)
 
 
+LOOKUP_KEY_LENGTH = 200
+# How many actors a name may fit before the error stops listing them; suggestions per reply.
+MAX_CANDIDATES = 10
+MAX_SUGGESTIONS = 20
+# Sub-actors are followed this many levels down (Peskov under the Kremlin is one level).
+MAX_ACTOR_DEPTH = 5
+
+
+def lookup_key(text):
+    """How a name is compared: case folded, accents dropped, spaces collapsed, so "Sécurité",
+    "securite" and "SECURITE" are one key ("Кремль" and "кремль" too). Computed in Python
+    and stored, so both databases compare the same keys with a plain index."""
+    text = unicodedata.normalize("NFKD", (text or "").casefold())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(text.split())[:LOOKUP_KEY_LENGTH]
+
+
+class NameLookupError(ValidationError):
+    """No record, or several, answer to a typed name; `candidates` lists the several."""
+
+    def __init__(self, message, candidates=()):
+        super().__init__(message, code="ambiguous" if candidates else "unknown")
+        self.candidates = list(candidates)
+
+
+def _candidate_list(records, describe):
+    return "; ".join(describe(record) for record in records)
+
+
 class ActorQuerySet(models.QuerySet):
     def with_claim_count(self):
         return self.annotate(
             claim_count=count_per_row(Claim.objects.filter(actor=models.OuterRef("pk")), "actor")
         )
+
+    def matching_key(self, key):
+        """Actors with `key` (a lookup_key) as their name, short name, alias or slug."""
+        return self.filter(pk__in=ActorName.objects.filter(key=key).values("actor_id"))
+
+    def resolve(self, text):
+        """The one actor `text` names: its slug, name, short name or an alias, whatever the
+        case and accents. Raises NameLookupError (a ValidationError) naming the candidates
+        when several actors answer to it, or saying none does.
+
+        An exact slug or name wins over other actors' aliases: a page address or the name
+        the forms show always finds its own actor."""
+        if isinstance(text, Actor):
+            return text
+        text = (text or "").strip()
+        if not text:
+            raise NameLookupError("Enter an actor's name.")
+        if "\x00" in text:  # no name holds one; the databases can't even compare it
+            raise NameLookupError("Unknown actor: a name can't contain a NUL character.")
+        exact = list(self.filter(Q(slug=text) | Q(name=text))[:2])
+        if len(exact) == 1:
+            return exact[0]
+        key = lookup_key(text)
+        found = list(self.matching_key(key).order_by("name", "pk")[: MAX_CANDIDATES + 1])
+        if len(found) == 1:
+            return found[0]
+        shown = text[:100]
+        if not found:
+            raise NameLookupError(
+                f"Unknown actor: {shown}. Type its name, short name, an alias or its slug, "
+                "or add the actor first."
+            )
+        listed = _candidate_list(found[:MAX_CANDIDATES], lambda a: f"{a.name} ({a.slug})")
+        more = " and more" if len(found) > MAX_CANDIDATES else ""
+        raise NameLookupError(
+            f"“{shown}” could be several actors: {listed}{more}. Enter the full name or the "
+            "slug in brackets.",
+            candidates=found[:MAX_CANDIDATES],
+        )
+
+    def suggest(self, text, limit=MAX_SUGGESTIONS):
+        """Up to `limit` actors with a name, short name, alias or slug starting with `text`
+        (case and accents ignored): an index range scan on the lookup keys, whatever the
+        number of actors."""
+        key = lookup_key(text)
+        if not key:
+            return self.none()
+        names = ActorName.objects.starting_with(key).values("actor_id")
+        return self.filter(pk__in=names[: limit * 5]).order_by("name", "pk")[:limit]
+
+    def with_subactors(self, actors, *, depth=MAX_ACTOR_DEPTH):
+        """The ids of `actors` and of every actor under them, down to `depth` levels, in one
+        query (a recursive CTE, on both databases)."""
+        ids = [a.pk if isinstance(a, Actor) else int(a) for a in actors]
+        if not ids:
+            return []
+        table = Actor._meta.db_table
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"WITH RECURSIVE tree(id, depth) AS ("  # noqa: S608 - table name and %s marks only
+            f"SELECT id, 0 FROM {table} WHERE id IN ({marks}) "
+            f"UNION SELECT child.id, tree.depth + 1 FROM {table} AS child "
+            "JOIN tree ON child.parent_id = tree.id WHERE tree.depth < %s"
+            ") SELECT DISTINCT id FROM tree"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [*ids, depth])
+            return sorted(row[0] for row in cursor.fetchall())
+
+
+def unique_slug(model, text, *, exclude_pk=None, max_length=200):
+    """A slug for `text` that no other row of `model` has: "kremlin", then "kremlin-2" ...
+    Names in other scripts ("Кремль") fall back to the model's name ("actor")."""
+    base = slugify(text)[: max_length - 8].strip("-") or model._meta.model_name
+    if base in RESERVED_SLUGS:
+        base = f"{base}-{model._meta.model_name}"
+    rows = model._default_manager.exclude(pk=exclude_pk) if exclude_pk else model._default_manager
+    taken = set(
+        rows.filter(Q(slug=base) | Q(slug__startswith=f"{base}-")).values_list("slug", flat=True)
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 class ActorKind(models.TextChoices):
@@ -79,8 +196,9 @@ class Actor(VersionedModel):
     slug = models.SlugField(
         max_length=200,
         unique=True,
+        blank=True,
         validators=[slug_validator],
-        help_text="Used in URLs and filters: lowercase letters, digits and hyphens.",
+        help_text="Used in page addresses. Leave it empty to make one from the name.",
     )
     short_name = models.CharField(max_length=100, blank=True, help_text="e.g. NIS")
     aliases = models.TextField(
@@ -136,8 +254,21 @@ class Actor(VersionedModel):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Actor, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+        ActorName.refresh_for([self])
+
     def get_absolute_url(self):
         return reverse("claims:actor-detail", kwargs={"slug": self.slug})
+
+    def clean_fields(self, exclude=None):
+        # A blank slug is derived from the name (in save()); derive it now, so the checks
+        # below and the uniqueness check see the slug that will be stored.
+        if not self.slug and self.name:
+            self.slug = unique_slug(Actor, self.name, exclude_pk=self.pk)
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         # Here, not in a form: the forms, the admin, the API and the import all run it.
@@ -163,11 +294,95 @@ class Actor(VersionedModel):
     def alias_list(self):
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
+    def lookup_keys(self):
+        names = [self.name, self.short_name, self.slug, *self.alias_list]
+        return {key for key in map(lookup_key, names) if key}
+
+
+class ActorNameQuerySet(models.QuerySet):
+    def starting_with(self, key):
+        # Both walk the key index: PostgreSQL's LIKE 'x%' through the pattern operator class
+        # (the default collation's order doesn't keep prefixes together); on SQLite, whose
+        # LIKE ignores the index for non-ASCII text, a range in its binary order.
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(key__startswith=key)
+        return self.filter(key__gte=key, key__lt=key + "\U0010ffff")
+
+
+class ActorName(models.Model):
+    """One name an actor answers to (name, short name, slug or alias) as a lookup_key:
+    what the name fields and filters resolve and the suggestions search, with an index.
+    Kept by Actor.save(), so every path that saves an actor keeps it."""
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="lookup_names")
+    key = models.CharField(max_length=LOOKUP_KEY_LENGTH)
+
+    objects = ActorNameQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["key"], name="actorname_key_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "key"], name="actorname_unique_per_actor")
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @classmethod
+    def refresh_for(cls, actors):
+        """Make the stored keys of `actors` match their current names."""
+        actors = list(actors)
+        if not actors:
+            return
+        wanted = {(a.pk, key) for a in actors for key in a.lookup_keys()}
+        stored = set(cls.objects.filter(actor__in=actors).values_list("actor_id", "key"))
+        for actor_id, key in stored - wanted:
+            cls.objects.filter(actor_id=actor_id, key=key).delete()
+        cls.objects.bulk_create(
+            [cls(actor_id=actor_id, key=key) for actor_id, key in wanted - stored],
+            ignore_conflicts=True,
+        )
+
 
 class SourceQuerySet(models.QuerySet):
     def with_citation_count(self):
         citations = Citation.objects.filter(source=models.OuterRef("pk"))
         return self.annotate(citation_count=count_per_row(citations, "source"))
+
+    def resolve(self, text):
+        """The one source `text` names: its number, its URL or its title (any case).
+        Raises NameLookupError listing the candidates when several share the title."""
+        if isinstance(text, Source):
+            return text
+        text = (text or "").strip()
+        if "\x00" in text:
+            raise NameLookupError("No source has a NUL character in its title or URL.")
+        shown = text[:100]
+        if text.isascii() and text.isdecimal():
+            found = self.filter(pk=int(text)).first() if int(text) < 2**63 else None
+            if found is None:
+                raise NameLookupError(f"No source is numbered {shown}.")
+            return found
+        if text.startswith(("http://", "https://")):
+            found = self.filter(url=text).first()
+            if found is not None:
+                return found
+        found = list(self.filter(title__iexact=text).order_by("pk")[: MAX_CANDIDATES + 1])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NameLookupError(
+                f"No source has the title or URL “{shown}”: check it, or add the source."
+            )
+        listed = _candidate_list(found[:MAX_CANDIDATES], lambda s: f"{s.pk}: {s.url or s.title}")
+        raise NameLookupError(
+            f"Several sources are titled “{shown}”: {listed}. Enter the number or the URL.",
+            candidates=found[:MAX_CANDIDATES],
+        )
 
 
 class SourceKind(models.TextChoices):
@@ -181,6 +396,12 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class LinkState(models.TextChoices):
+    OK = "ok", "Answers as captured"
+    BROKEN = "broken", "Broken (4xx/5xx or unreachable)"
+    CHANGED = "changed", "Text changed since the first capture"
+
+
 class Source(VersionedModel):
     Kind = SourceKind
 
@@ -191,6 +412,16 @@ class Source(VersionedModel):
     published_on = models.DateField(null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=2000, blank=True)
     notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Written by the capture job (services.finish_capture), never by a form.
+    link_state = models.CharField(
+        "link",
+        max_length=10,
+        choices=LinkState.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
+    )
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -200,6 +431,7 @@ class Source(VersionedModel):
         indexes = [
             models.Index(fields=["-published_on", "-id"], name="source_published_idx"),
             models.Index(fields=["kind"], name="source_kind_idx"),
+            models.Index(fields=["link_state", "-published_on", "-id"], name="source_link_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -395,6 +627,12 @@ class CitationRole(models.TextChoices):
     EVIDENCE = "evidence", "Evidence (bears on whether it is true)"
 
 
+class QuoteCheck(models.TextChoices):
+    FOUND = "found", "Found in the capture"
+    CHANGED = "changed", "Found with changes"
+    NOT_FOUND = "not_found", "Not found"
+
+
 class Citation(models.Model):
     Role = CitationRole
 
@@ -407,6 +645,25 @@ class Citation(models.Model):
         help_text="The exact words, if the source has them.",
     )
     note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Whether the quote is in the source's latest capture (services.check_quote writes these).
+    quote_check = models.CharField(
+        max_length=10,
+        choices=QuoteCheck.choices,
+        blank=True,
+        editable=False,
+        db_index=True,
+        default="",
+        db_default="",  # bulk COPY (generate_claims) names only its own columns
+    )
+    quote_score = models.FloatField(null=True, blank=True, editable=False)
+    quote_capture = models.ForeignKey(
+        "Capture",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     history = HistoricalRecords()
 
@@ -427,7 +684,8 @@ class Citation(models.Model):
 
 class StatusChangeQuerySet(models.QuerySet):
     def latest_first(self):
-        """Newest entry first: a claim's current status is its timeline's first row here."""
+        """Newest entry first: the current status is the timeline's first row here (a
+        claim's timeline and a proposition's alike)."""
         return self.order_by("-changed_at", "-pk")
 
 
@@ -499,3 +757,329 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.status_code})"
+
+
+# Page captures: what a source's address answered when the server fetched it.
+
+
+class CaptureQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(state__in=[Capture.State.QUEUED, Capture.State.RUNNING])
+
+    def succeeded(self):
+        return self.filter(state=Capture.State.DONE)
+
+
+class Capture(models.Model):
+    """One fetch of a source's URL: the exchange as a WARC file, its hash and its main text.
+
+    Written only by the capture functions in services.py; a source has at most one queued or
+    running capture at a time (the constraint below), so two workers never fetch it at once."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Captured"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="captures")
+    url = models.URLField("URL asked for", max_length=2000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    failure = models.CharField("why it failed", max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    final_url = models.URLField("final URL", max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField("size in bytes", null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    warc = models.FileField("WARC file", upload_to="captures/", max_length=300, blank=True)
+    text = models.TextField("extracted text", blank=True)
+    text_changed = models.BooleanField(
+        default=False, help_text="The text differs from the source's previous capture."
+    )
+
+    objects = CaptureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            models.Index(fields=["source", "-requested_at", "-id"], name="capture_source_idx"),
+            models.Index(fields=["state", "finished_at"], name="capture_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="capture_state_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(state__in=["queued", "running"]),
+                name="capture_one_active_per_source",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Capture of {self.url} ({self.state})"
+
+    @property
+    def status_text(self):
+        """What the source page says: "captured", "queued", "failed: <reason>"."""
+        if self.state == self.State.FAILED:
+            return f"failed: {self.failure}"
+        return self.get_state_display().lower()
+
+
+# Propositions ---------------------------------------------------------------------------------
+# A proposition is the question behind several claims ("North Korean troops are deployed in
+# Russia"); a stance says how one claim bears on it. Once the proposition has a verdict, the
+# verdicts of its claims follow from their stances (see PropositionQuerySet / expected_status).
+
+PROPOSITION_STATEMENT_MAX_LENGTH = 300
+
+
+class StanceKind(models.TextChoices):
+    ASSERTS = "asserts", "Asserts"
+    DENIES = "denies", "Denies"
+    DOUBTS = "doubts", "Doubts"
+
+
+def expected_claim_status(proposition_status, stance):
+    """The verdict a claim with `stance` should have once the proposition is decided, or None
+    when no rule applies (an unverified proposition, or a claim that only doubts it)."""
+    if proposition_status == ClaimStatus.UNVERIFIED or stance == StanceKind.DOUBTS:
+        return None
+    agrees = stance == StanceKind.ASSERTS
+    if proposition_status == ClaimStatus.CONFIRMED:
+        return ClaimStatus.CONFIRMED if agrees else ClaimStatus.DENIED
+    return ClaimStatus.DENIED if agrees else ClaimStatus.CONFIRMED
+
+
+def _inconsistency_condition(prefix=""):
+    """Q on stances (fields reached through `prefix`) whose claim disagrees with the
+    proposition's verdict: the rules of expected_claim_status, as one SQL condition."""
+    p = prefix
+    status, prop = f"{p}claim__status", f"{p}proposition__status"
+    rules = [
+        (ClaimStatus.CONFIRMED, StanceKind.ASSERTS, ClaimStatus.CONFIRMED),
+        (ClaimStatus.CONFIRMED, StanceKind.DENIES, ClaimStatus.DENIED),
+        (ClaimStatus.DENIED, StanceKind.ASSERTS, ClaimStatus.DENIED),
+        (ClaimStatus.DENIED, StanceKind.DENIES, ClaimStatus.CONFIRMED),
+    ]
+    condition = Q(pk__in=[])
+    for verdict, stance, expected in rules:
+        condition |= Q(**{prop: verdict, f"{p}stance": stance}) & ~Q(**{status: expected})
+    return condition
+
+
+def by_claim_date():
+    """An ORDER BY key for stances: their claim's date, newest first (then the claim id).
+
+    Wrapped in COALESCE on purpose: on a plain claims.stated_on PostgreSQL walks the whole
+    claim index by date probing each claim for a stance (1.5 s for a proposition with
+    10,000 stances among 1M claims); this way it reads the proposition's stances and sorts
+    those (a few ms)."""
+    day = Coalesce("claim__stated_on", "claim__stated_on")
+    return (day.desc(), models.F("claim_id").desc())
+
+
+class PropositionQuerySet(models.QuerySet):
+    def for_list(self):
+        """A list row: how many claims assert, deny and doubt it, and when it last moved.
+        Correlated subqueries, so a page computes its own rows' counts only."""
+        row = {"proposition": models.OuterRef("pk")}
+        counts = {
+            f"{kind}_count": count_per_row(Stance.objects.filter(**row, stance=kind), "proposition")
+            for kind in StanceKind.values
+        }
+        return self.annotate(**counts)
+
+    def search(self, words):
+        """Propositions whose statement or slug holds every one of `words`."""
+        queryset = self
+        for word in (words or "").split()[:10]:
+            queryset = queryset.filter(Q(statement__icontains=word) | Q(slug__icontains=word))
+        return queryset
+
+
+class Proposition(VersionedModel):
+    Status = ClaimStatus
+
+    statement = models.CharField(
+        max_length=PROPOSITION_STATEMENT_MAX_LENGTH,
+        unique=True,
+        help_text="A short statement that can be true or false.",
+    )
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        blank=True,
+        validators=[slug_validator],
+        help_text="Used in URLs and filters; made from the statement when left blank.",
+    )
+    description = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    status = models.CharField(
+        max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED, editable=False
+    )
+    status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Any activity: an edit, a verdict or a stance added or removed (the list's "latest").
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+    objects = PropositionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-updated_at", "-id"], name="proposition_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ClaimStatus.values), name="proposition_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="unverified") | ~Q(status_rationale=""),
+                name="proposition_verdict_has_rationale",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statement=""), name="proposition_statement_not_empty"
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="proposition_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="proposition_slug_format"
+            ),
+        ]
+
+    def __str__(self):
+        return self.statement
+
+    def get_absolute_url(self):
+        return reverse("claims:proposition-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if not self.slug:
+            self.slug = proposition_slug(self.statement, exclude_pk=self.pk)
+        if message := reserved_slug_error(self.slug) or (
+            "“grid” is taken by a page address; choose another." if self.slug == "grid" else None
+        ):
+            raise ValidationError({"slug": message})
+
+    def inconsistent_stances(self):
+        """The stances whose claim's verdict disagrees with this proposition's, in one query."""
+        return (
+            self.stances.filter(_inconsistency_condition())
+            .select_related("claim__actor")
+            .order_by(*by_claim_date())
+        )
+
+
+def proposition_slug(statement, *, exclude_pk=None):
+    """A unique slug from the statement's first words: "north-korean-troops-are-deployed"."""
+    from django.utils.text import slugify
+
+    base = "-".join(slugify(statement).split("-")[:8])[:80].strip("-") or "proposition"
+    if base in RESERVED_SLUGS | {"grid"}:
+        base = f"{base}-proposition"
+    taken = set(
+        Proposition.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class PropositionStatusChange(models.Model):
+    """One entry of a proposition's verdict timeline; the same shape as a claim's StatusChange
+    (a separate table, so each timeline keeps its own foreign key and constraints)."""
+
+    proposition = models.ForeignKey(
+        Proposition, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    old_status = models.CharField(max_length=12, choices=ClaimStatus.choices, blank=True)
+    new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
+    rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposition_status_changes",
+    )
+    changed_at = models.DateTimeField()
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["proposition", "changed_at", "id"], name="propchange_proposition_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_status__in=ClaimStatus.values),
+                name="propchange_new_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
+                name="propchange_old_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_status="unverified") | ~Q(rationale=""),
+                name="propchange_verdict_has_rationale",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.proposition}: {self.old_status or '—'} → {self.new_status}"
+
+
+class StanceQuerySet(models.QuerySet):
+    def inconsistent(self):
+        """Stances whose claim's verdict disagrees with their decided proposition."""
+        return self.filter(_inconsistency_condition())
+
+
+class Stance(models.Model):
+    Kind = StanceKind
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="stances")
+    proposition = models.ForeignKey(Proposition, on_delete=models.CASCADE, related_name="stances")
+    stance = models.CharField(max_length=8, choices=StanceKind.choices)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = StanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposition_id", "stance", "pk"]
+        indexes = [
+            models.Index(fields=["proposition", "stance", "claim"], name="stance_proposition_idx"),
+            models.Index(fields=["claim", "proposition"], name="stance_claim_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "proposition"], name="stance_unique_per_claim"
+            ),
+            models.CheckConstraint(
+                condition=Q(stance__in=StanceKind.values), name="stance_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim} {self.stance} “{self.proposition}”"
+
+    @property
+    def expected_status(self):
+        return expected_claim_status(self.proposition.status, self.stance)

@@ -1,10 +1,19 @@
 """The three roles as groups with their model permissions; migration 0003 creates them."""
 
-DOMAIN_MODELS = ["actor", "source", "claim", "citation"]
+DOMAIN_MODELS = ["actor", "source", "claim", "citation", "proposition", "stance"]
 ROLE_PERMISSIONS = {
-    "reader": [f"view_{m}" for m in DOMAIN_MODELS + ["statuschange"]],
+    "reader": [
+        f"view_{m}" for m in DOMAIN_MODELS + ["statuschange", "propositionstatuschange", "capture"]
+    ],
     "analyst": [f"{a}_{m}" for m in DOMAIN_MODELS for a in ("view", "add", "change")]
-    + ["view_statuschange", "delete_citation"],
+    + [
+        "view_statuschange",
+        "view_propositionstatuschange",
+        "delete_citation",
+        "delete_stance",
+        "view_capture",
+        "add_capture",
+    ],
 }
 ADMIN_APPS = ["claims", "auth", "authtoken"]
 

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
@@ -25,12 +25,13 @@ from .forms import (
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, ClaimBrowser
-from .models import Actor, Citation, Claim, Source
-from .permissions import AccessMixin, permission_required
+from .models import LOOKUP_KEY_LENGTH, Actor, Capture, Citation, Claim, LinkState, Source
+from .permissions import AccessMixin, permission_required, read_access_required
 from .versioning import VersionConflict
 
 logger = logging.getLogger(__name__)
 
+CAPTURES_SHOWN = 50
 MAX_SEARCH_LENGTH = 200
 
 
@@ -45,6 +46,8 @@ class ClaimListView(AccessMixin, TemplateView):
 
 
 def _claim_detail_context(claim, status_form):
+    from .proposition_views import claim_proposition_context  # it imports this module
+
     citations = list(claim.citations.all())  # prefetched by _get_claim
     return {
         "claim": claim,
@@ -52,12 +55,19 @@ def _claim_detail_context(claim, status_form):
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
         "timeline": claim.status_changes.select_related("changed_by"),
         "status_form": status_form,
+        # The propositions the claim bears on, and the claims that contradict it there.
+        **claim_proposition_context(claim),
     }
 
 
 def _get_claim(pk):
     claims = Claim.objects.select_related("actor", "actor__parent").prefetch_related(
-        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        Prefetch(
+            "citations",
+            queryset=Citation.objects.select_related("source", "quote_capture").defer(
+                "quote_capture__text"
+            ),
+        )
     )
     claims = jsonld.with_review_date(claims)  # the ClaimReview's date, in the same query
     return get_object_or_404(claims, pk=pk)
@@ -236,6 +246,18 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        # One transaction (form_valid's): the claim and its stance are saved together.
+        claim = self._save_claim(form)
+        if form.cleaned_data.get("proposition"):
+            services.set_stance(
+                claim=claim,
+                proposition=form.cleaned_data["proposition"],
+                stance=form.cleaned_data["stance"],
+                by=self.request.user,
+            )
+        return claim
+
+    def _save_claim(self, form):
         data, citations = form.cleaned_data, self.formset.citations()
         fields = {name: data[name] for name in ClaimForm.Meta.fields}
         if form.instance.pk is None:
@@ -342,21 +364,49 @@ class ActorDetailView(AccessMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        browser = ClaimBrowser(request, Claim.objects.by_actor(self.object), fixed=("actor",))
+        # Sub-actors' claims are the actor's too (Peskov's under the Kremlin) unless the
+        # page is asked to leave them out, as ?actor= does on the claim list.
+        with_subactors = request.GET.get("subactors") != "0"
+        ids = [self.object.pk]
+        if with_subactors:
+            ids = Actor.objects.with_subactors([self.object])
+        claims = Claim.objects.by_actor(self.object)
+        if len(ids) > 1:
+            claims = Claim.objects.filter(actor_id__in=ids)
+        browser = ClaimBrowser(request, claims, fixed=("actor",))
         counts = dict(
-            self.object.claims.order_by()
-            .values("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
+            claims.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
         )
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
             for value, label in Claim.Status.choices
         ]
+        toggle = request.GET.copy()
+        toggle.pop("page", None)
+        if with_subactors:
+            toggle["subactors"] = "0"
+        else:
+            toggle.pop("subactors", None)
         context = self.get_context_data(
-            object=self.object, browser=browser, track_record=track_record
+            object=self.object,
+            browser=browser,
+            track_record=track_record,
+            with_subactors=with_subactors,
+            has_subactors=len(ids) > 1 or not with_subactors,
+            subactors_toggle=toggle.urlencode(),
         )
         return self.render_to_response(context, status=browser.status_code)
+
+
+@read_access_required
+@require_safe
+def actor_suggest(request):
+    """Actors whose name, short name, alias or slug starts with ?q= (case and accents
+    ignored), at most MAX_SUGGESTIONS, for the actor boxes' suggestion lists."""
+    text = clean_query(request.GET.get("q", ""), LOOKUP_KEY_LENGTH)
+    actors = Actor.objects.suggest(text).only("name", "short_name", "slug")
+    results = [{"name": a.name, "short_name": a.short_name, "slug": a.slug} for a in actors]
+    return JsonResponse({"results": results})
 
 
 class ActorCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -401,8 +451,25 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
     model = Source
     template_name = "claims/source_list.html"
 
+    @cached_property
+    def link_filter(self):
+        value = self.request.GET.get("link", "")
+        return value if value in LinkState.values or value == "never" else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.link_filter:
+            query = QueryDict(context["page_query"], mutable=True)
+            query["link"] = self.link_filter
+            context["page_query"] = query.urlencode()
+        return {**context, "link": self.link_filter, "link_choices": LinkState.choices}
+
     def get_queryset(self):
         sources = Source.objects.with_citation_count().order_by("-published_on", "-pk")
+        if self.link_filter == "never":
+            sources = sources.exclude(url="").filter(link_state="")
+        elif self.link_filter:
+            sources = sources.filter(link_state=self.link_filter)
         query = self.search_query
         source_id = parse_id(query)
         if source_id is not None:
@@ -419,12 +486,20 @@ class SourceDetailView(AccessMixin, DetailView):
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
-        citations = self.object.citations.select_related("claim__actor").order_by(
-            "-claim__stated_on", "-claim_id", "role", "pk"
+        citations = (
+            self.object.citations.select_related("claim__actor", "quote_capture")
+            .defer("quote_capture__text")
+            .order_by("-claim__stated_on", "-claim_id", "role", "pk")
         )
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))
-        return super().get_context_data(**kwargs, page_obj=page_obj)
+        captures = list(self.object.captures.defer("text")[:CAPTURES_SHOWN])
+        return super().get_context_data(
+            **kwargs,
+            page_obj=page_obj,
+            captures=captures,
+            latest_text=services.latest_readable_capture(self.object),
+        )
 
 
 class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):
@@ -454,3 +529,43 @@ class SourceDeleteView(RecordDeleteView):
 
     def get_success_url(self):
         return reverse("claims:source-list")
+
+
+# Page captures ------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required("claims.add_capture")
+def source_capture(request, pk):
+    """ "Capture again": queue a capture now (or say one is already under way)."""
+    source = get_object_or_404(Source, pk=pk)
+    if not source.url:
+        messages.error(request, "This source has no URL to capture.")
+        return redirect(source)
+    capture = services.request_capture(source=source, by=request.user)
+    if capture.requested_by_id == request.user.pk and capture.state == Capture.State.QUEUED:
+        messages.success(request, "Capture queued: this page shows it when it is done.")
+    else:
+        messages.info(request, "A capture of this source is already under way.")
+    return redirect(source)
+
+
+@read_access_required
+@require_safe
+def capture_download(request, pk, capture_pk):
+    """The WARC file, always as a download: captured pages are never served as pages of this
+    site (their scripts would run with its cookies)."""
+    from django.http import FileResponse, Http404
+
+    capture = get_object_or_404(Capture, pk=capture_pk, source_id=pk)
+    if not capture.warc:
+        raise Http404("This capture has no file.")
+    response = FileResponse(
+        capture.warc.open("rb"),
+        as_attachment=True,
+        filename=f"source-{pk}-capture-{capture.pk}.warc.gz",
+        content_type="application/warc",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

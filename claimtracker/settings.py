@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "claims",
 ]
 
@@ -188,6 +190,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Uploaded and generated files (page captures' WARC files) live here unless STORAGES says otherwise.
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -304,3 +309,27 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Background jobs (README "Background jobs"): the database backend needs no other server;
+# `manage.py db_worker` processes run them, on any number of machines.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Page captures. The server fetches addresses that users typed, so loopback, private,
+# link-local and reserved addresses are refused unless this is on (tests, intranets).
+CAPTURE_ALLOW_PRIVATE_ADDRESSES = env_bool("CAPTURE_ALLOW_PRIVATE_ADDRESSES", False)
+# Networks fetched even though they are private, e.g. an intranet: "10.1.0.0/16,fd00::/8".
+CAPTURE_ALLOWED_NETWORKS = env_list("CAPTURE_ALLOWED_NETWORKS", [])
+CAPTURE_ALLOWED_PORTS = [int(p) for p in env_list("CAPTURE_ALLOWED_PORTS", ["80", "443"])]
+CAPTURE_MAX_BYTES = env_int("CAPTURE_MAX_BYTES", 10 * 1024 * 1024)
+CAPTURE_TIMEOUT_SECONDS = env_int("CAPTURE_TIMEOUT_SECONDS", 10)
+CAPTURE_MAX_REDIRECTS = env_int("CAPTURE_MAX_REDIRECTS", 5)
+# A transient failure (timeout, refused connection, 502/503/504) is tried again after each of
+# these delays in seconds, then recorded as failed.
+CAPTURE_RETRY_DELAYS = [int(s) for s in env_list("CAPTURE_RETRY_DELAYS", ["60", "300", "1800"])]
+# A capture still "running" after this long lost its worker (killed, machine restarted).
+CAPTURE_STALE_MINUTES = env_int("CAPTURE_STALE_MINUTES", 15)

@@ -24,12 +24,15 @@ ANALYST_RIGHTS = {
     "claims.claim": {"view", "add", "change"},
     "claims.citation": {"view", "add", "change", "delete"},
     "claims.statuschange": {"view"},
+    "claims.proposition": {"view", "add", "change"},
     "auth.user": set(),
     "auth.group": set(),
     "authtoken.tokenproxy": set(),
     "axes.accessattempt": set(),
     "axes.accessfailurelog": set(),
     "axes.accesslog": set(),
+    # The background-job queue: admins only.
+    "django_tasks_database.dbtaskresult": set(),
 }
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 

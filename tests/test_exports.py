@@ -51,6 +51,7 @@ def test_csv_row_carries_the_claim(reader_client, story):
             "status": "confirmed",
             "status_rationale": "Pentagon and NATO confirmed it.",
             "source_urls": "https://example.org/yonhap https://example.org/tass",
+            "stances": "",
         }
     ]
 

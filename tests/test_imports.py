@@ -14,7 +14,8 @@ from claims.imports import import_claims
 from claims.models import Actor, Citation, Claim, Source, StatusChange
 from tests.factories import UserFactory
 
-HEADER = ",".join(COLUMNS)
+# Files written before the stances column still import: these tests use the older header.
+HEADER = ",".join(c for c in COLUMNS if c != "stances")
 OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,"
 GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
 

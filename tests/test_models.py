@@ -45,7 +45,6 @@ def test_actor_slug_is_unique():
         ("wikidata_id", "42"),
         ("wikidata_id", "Qabc"),
         ("name", ""),
-        ("slug", ""),
     ],
 )
 def test_actor_rejects_bad_values(field, value):

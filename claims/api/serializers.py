@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims import services
-from claims.models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Source
+from claims.forms import find_proposition
+from claims.models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Proposition, Source, Stance
 
 
 def as_api_error(error):
@@ -76,13 +77,27 @@ class VersionedSerializer(serializers.ModelSerializer):
         return services.save_versioned(instance, by=self.context["request"].user, version=expected)
 
 
+class ActorNameRelatedField(serializers.SlugRelatedField):
+    """An actor written as its name, short name, alias or slug (Actor.objects.resolve);
+    read back as its slug. An unknown or ambiguous name is a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Actor.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Give the actor's name, alias or slug as text.")
+        try:
+            return self.get_queryset().resolve(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 class ActorSerializer(VersionedSerializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Actor.objects.all(),
+    parent = ActorNameRelatedField(
         required=False,
         allow_null=True,
-        help_text="Slug of the actor this one speaks for.",
+        help_text="The actor this one speaks for: its name, short name, alias or slug.",
     )
 
     class Meta:
@@ -158,12 +173,10 @@ CREATE_ONLY_FIELDS = {
 
 class ClaimSerializer(VersionedSerializer):
     actor = ActorSummarySerializer(read_only=True)
-    actor_slug = serializers.SlugRelatedField(
+    actor_slug = ActorNameRelatedField(
         source="actor",
-        slug_field="slug",
-        queryset=Actor.objects.all(),
         write_only=True,
-        help_text="Who made the claim (actor slug).",
+        help_text="Who made the claim: the actor's name, short name, alias or slug.",
     )
     citations = CitationSerializer(many=True, read_only=True)
     new_citations = NewCitationSerializer(
@@ -276,3 +289,108 @@ class StatusChangeSerializer(serializers.Serializer):
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return attrs
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+class PropositionSerializer(VersionedSerializer):
+    status = serializers.CharField(
+        read_only=True, help_text="Change it with POST /api/propositions/{slug}/status/."
+    )
+    status_rationale = serializers.CharField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Proposition
+        fields = [
+            "id",
+            "url",
+            "slug",
+            "statement",
+            "description",
+            "status",
+            "status_rationale",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"slug": {"required": False}}
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, proposition):
+        request = self.context.get("request")
+        path = proposition.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+    def create(self, validated_data):
+        validated_data.pop("version", None)
+        return services.create_proposition(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        expected = validated_data.pop("version")
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return services.update_proposition(
+            instance, by=self.context["request"].user, version=expected
+        )
+
+
+class PropositionWordsField(serializers.CharField):
+    """A proposition named by its slug or words of its statement; read back as its slug."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if len(text) > 300:
+            raise serializers.ValidationError("Name it in 300 characters or fewer.")
+        try:
+            return find_proposition(text)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    def to_representation(self, value):
+        return value.slug
+
+
+class StanceSerializer(serializers.ModelSerializer):
+    claim = serializers.PrimaryKeyRelatedField(
+        queryset=Claim.objects.all(), help_text="The claim's id."
+    )
+    proposition = PropositionWordsField(
+        help_text="The proposition's slug, or words of its statement that name only it.",
+    )
+    proposition_statement = serializers.CharField(source="proposition.statement", read_only=True)
+    stance = serializers.ChoiceField(choices=Stance.Kind.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
+
+    class Meta:
+        model = Stance
+        fields = ["id", "claim", "proposition", "proposition_statement", "stance", "note"]
+        validators = []  # validate() names the field, not "must make a unique set"
+
+    def validate(self, attrs):
+        _reject_unencodable(attrs)
+        if self.instance is not None:
+            for name in ("claim", "proposition"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError(
+                        {name: ["Can't be changed: remove this stance and add another."]}
+                    )
+        elif Stance.objects.filter(claim=attrs["claim"], proposition=attrs["proposition"]).exists():
+            raise serializers.ValidationError(
+                {"proposition": [f"Claim {attrs['claim'].pk} is already attached to it."]}
+            )
+        return attrs
+
+    def create(self, validated_data):
+        return services.set_stance(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.set_stance(
+            claim=instance.claim,
+            proposition=instance.proposition,
+            stance=validated_data.get("stance", instance.stance),
+            note=validated_data.get("note", instance.note),
+            by=self.context["request"].user,
+        )

@@ -10,6 +10,8 @@ router = DefaultRouter()
 router.register("actors", views.ActorViewSet, basename="actor")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("claims", views.ClaimViewSet, basename="claim")
+router.register("propositions", views.PropositionViewSet, basename="proposition")
+router.register("stances", views.StanceViewSet, basename="stance")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,23 +6,31 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import Prefetch, ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from claims import services
+from claims.db import clean_query
 from claims.filters import ClaimFilter
-from claims.models import Actor, Citation, Claim, Source
+from claims.models import Actor, Citation, Claim, Proposition, Source, Stance
 
 from .idempotency import IdempotentWritesMixin
-from .pagination import ActorPagination, ClaimPagination, SourcePagination
+from .pagination import ActorPagination, ClaimPagination, ListPagination, SourcePagination
 from .permissions import CanChangeStatus, RolePermissions
 from .serializers import (
     ActorSerializer,
     ClaimSerializer,
+    PropositionSerializer,
     SourceSerializer,
+    StanceSerializer,
     StatusChangeSerializer,
     as_api_error,
 )
@@ -139,3 +147,105 @@ class ClaimViewSet(ServiceModelViewSet):
         services.claim_set_status(claim=claim, by=request.user, **change.validated_data)
         claim = self.get_queryset().get(pk=claim.pk)
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data)
+
+
+# Propositions and stances -----------------------------------------------------------------------
+
+
+class PropositionPagination(ListPagination):
+    ordering = ("-id",)
+
+
+@_with_response(PropositionSerializer)
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Words that must all be in the statement."),
+            OpenApiParameter(
+                "status", str, enum=Claim.Status.values, description="Only this verdict."
+            ),
+        ]
+    )
+)
+class PropositionViewSet(ServiceModelViewSet):
+    """Propositions: the statements claims assert, deny or doubt. Looked up by slug. The
+    verdict changes through POST .../status/ only; a claim's stance through /api/stances/."""
+
+    queryset = Proposition.objects.all()
+    serializer_class = PropositionSerializer
+    pagination_class = PropositionPagination
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        propositions = super().get_queryset()
+        if self.action != "list":
+            return propositions
+        params = self.request.query_params
+        query = clean_query(params.get("q", ""), 300)
+        status_ = params.get("status")
+        if status_ and status_ not in Claim.Status.values:
+            raise ValidationError({"status": [f"Unknown status {status_!r}."]})
+        propositions = propositions.search(query)
+        return propositions.filter(status=status_) if status_ else propositions
+
+    @extend_schema(
+        request=StatusChangeSerializer,
+        responses={200: PropositionSerializer},
+        description="Record the proposition's verdict (appends to its timeline). Its claims "
+        "are not changed: the proposition page offers that. Needs change_proposition.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        permission_classes=[CanChangeStatus],
+    )
+    def set_status(self, request, slug=None):
+        proposition = self.get_object()
+        change = StatusChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        services.proposition_set_status(
+            proposition=proposition, by=request.user, **change.validated_data
+        )
+        proposition.refresh_from_db()
+        return Response(
+            PropositionSerializer(proposition, context=self.get_serializer_context()).data
+        )
+
+
+class StancePagination(ListPagination):
+    ordering = ("-id",)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("proposition", str, description="The proposition's slug."),
+            OpenApiParameter("claim", int, description="The claim's id."),
+        ]
+    )
+)
+class StanceViewSet(ServiceModelViewSet):
+    """How a claim bears on a proposition: asserts, denies or doubts. One per (claim,
+    proposition); change the stance or note with PATCH, detach with DELETE."""
+
+    queryset = Stance.objects.select_related("proposition")
+    serializer_class = StanceSerializer
+    pagination_class = StancePagination
+
+    def get_queryset(self):
+        stances = super().get_queryset()
+        if self.action != "list":
+            return stances
+        params = self.request.query_params
+        if "proposition" in params:
+            stances = stances.filter(proposition__slug=params["proposition"][:200])
+        if "claim" in params:
+            claim = params["claim"]
+            if not (claim.isascii() and claim.isdecimal() and int(claim) < 2**63):
+                raise ValidationError({"claim": ["A claim id is a whole number."]})
+            stances = stances.filter(claim_id=int(claim))
+        return stances
+
+    def perform_destroy(self, instance):
+        services.remove_stance(stance=instance, by=self.request.user)

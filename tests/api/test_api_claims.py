@@ -389,7 +389,7 @@ def test_malformed_json_answers_400(api_as, story):
 def test_a_percent_sign_in_an_unknown_actor_is_a_400_not_a_500(api_as, story):
     response = api_as("reader").get("/api/claims/?actor=100%25")
     assert response.status_code == 400
-    assert response.json()["actor"] == ["Unknown actor: 100%."]
+    assert response.json()["actor"][0].startswith("Unknown actor: 100%.")
 
 
 @pytest.mark.parametrize(

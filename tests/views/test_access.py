@@ -2,12 +2,15 @@
 no role, reader, analyst, admin."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from claims import services
 from claims import urls as claim_urls
-from claims.models import Actor, Claim, Source
+from claims.models import Actor, Capture, Claim, Proposition, Source, Stance
 from tests.factories import ActorFactory, UserFactory
 from tests.views.conftest import actor_form_data, claim_form_data, source_form_data
 
@@ -17,14 +20,19 @@ READ_PAGES = {
     "claim-list": lambda w: {},
     "claim-detail": lambda w: {"pk": w["claim"].pk},
     "actor-list": lambda w: {},
+    "actor-suggest": lambda w: {},
     "actor-detail": lambda w: {"slug": w["actor"].slug},
     "source-list": lambda w: {},
     "source-detail": lambda w: {"pk": w["source"].pk},
     "claim-export-csv": lambda w: {},
     "claim-export-json": lambda w: {},
+    "proposition-list": lambda w: {},
+    "proposition-grid": lambda w: {},
+    "proposition-detail": lambda w: {"slug": w["proposition"].slug},
     "claim-export-jsonld": lambda w: {},
     "claim-export-bundle": lambda w: {},
     "status-feed": lambda w: {},
+    "capture-download": lambda w: {"pk": w["source"].pk, "capture_pk": w["capture"].pk},
 }
 
 
@@ -38,9 +46,12 @@ def import_file():
 
 def _state():
     return (
+        sorted(Proposition.objects.values_list("pk", "statement", "status", "version")),
+        sorted(Stance.objects.values_list("pk", "claim_id", "proposition_id", "stance")),
         sorted(Claim.objects.values_list("pk", "headline", "status", "version")),
         sorted(Actor.objects.values_list("pk", "name", "version")),
         sorted(Source.objects.values_list("pk", "title", "version")),
+        Capture.objects.count(),
     )
 
 
@@ -73,12 +84,81 @@ WRITE_PAGES = {
         {"analyst", "admin"},
     ),
     "source-delete": (lambda w: {"pk": w["source"].pk}, lambda w: {}, {"admin"}),
+    "source-capture": (lambda w: {"pk": w["source"].pk}, lambda w: {}, {"analyst", "admin"}),
+    "proposition-create": (
+        lambda w: {},
+        lambda w: {"statement": "Troops are in Kursk", "slug": "", "description": ""},
+        {"analyst", "admin"},
+    ),
+    "proposition-update": (
+        lambda w: {"slug": w["proposition"].slug},
+        lambda w: {
+            "statement": "Edited statement",
+            "slug": w["proposition"].slug,
+            "description": "",
+            "version": w["proposition"].version,
+        },
+        {"analyst", "admin"},
+    ),
+    "proposition-delete": (lambda w: {"slug": w["proposition"].slug}, lambda w: {}, {"admin"}),
+    "proposition-status": (
+        lambda w: {"slug": w["proposition"].slug},
+        lambda w: {"status": "denied", "rationale": "Refuted."},
+        {"analyst", "admin"},
+    ),
+    "proposition-apply": (
+        lambda w: {"slug": w["decided"].slug},
+        lambda w: {
+            "claims": [f"{w['claim'].pk}:{w['claim'].version}:{w['claim'].status}"],
+            "rationale": "Follows from the proposition.",
+        },
+        {"analyst", "admin"},
+    ),
+    "claim-stance-add": (
+        lambda w: {"pk": w["claim"].pk},
+        lambda w: {"proposition": w["proposition"].slug, "stance": "asserts", "note": ""},
+        {"analyst", "admin"},
+    ),
+    "claim-stance-remove": (
+        lambda w: {"pk": w["claim"].pk, "stance_pk": w["stance"].pk},
+        lambda w: {},
+        {"analyst", "admin"},
+    ),
+}
+# POST-only actions: a GET answers 405 for everyone.
+POST_ONLY = {
+    "claim-status",
+    "source-capture",
+    "proposition-status",
+    "proposition-apply",
+    "claim-stance-add",
+    "claim-stance-remove",
 }
 
 
 @pytest.fixture
-def world(claim, actor, source):
-    return {"claim": claim, "actor": actor, "source": source, "lonely": ActorFactory(slug="lone")}
+def world(claim, actor, source, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    capture = Capture(source=source, url=source.url, state="done", requested_at=timezone.now())
+    capture.warc.save("captures/test.warc.gz", ContentFile(b"WARC/1.1\r\n"), save=False)
+    capture.save()
+    proposition = services.create_proposition(by=None, statement="Troops are in Russia")
+    # The claim asserts a confirmed proposition while unverified: "apply" has work to do.
+    decided = services.create_proposition(by=None, statement="Troops were sent")
+    services.proposition_set_status(
+        proposition=decided, status="confirmed", rationale="Confirmed.", by=None
+    )
+    stance = services.set_stance(claim=claim, proposition=decided, stance="asserts", by=None)
+    return {
+        "claim": claim,
+        "actor": actor,
+        "source": source,
+        "lonely": ActorFactory(slug="lone"),
+        "capture": capture,
+        "proposition": proposition,
+        "decided": decided,
+        "stance": stance,
+    }
 
 
 def client_for(role):
@@ -122,7 +202,7 @@ def test_read_page_post_changes_nothing(world, role, name):
 def test_write_page_get(world, role, name):
     kwargs, _, writers = WRITE_PAGES[name]
     response = client_for(role).get(reverse(f"claims:{name}", kwargs=kwargs(world)))
-    if name == "claim-status":
+    if name in POST_ONLY:
         expected = 405  # POST only, for everyone
     elif role == "anonymous":
         expected = 302

@@ -63,7 +63,7 @@ def test_unknown_source_is_refused_and_nothing_is_created(analyst_client, actor)
     data = with_citation(claim_form_data(headline="Kept headline"), source="424242")
     response = analyst_client.post(CREATE, data)
     assert response.status_code == 400
-    assert "No source numbered or titled “424242”." in response.content.decode()
+    assert "No source is numbered 424242." in response.content.decode()
     assert b'value="Kept headline"' in response.content
     assert Claim.objects.count() == 0
 
@@ -71,7 +71,7 @@ def test_unknown_source_is_refused_and_nothing_is_created(analyst_client, actor)
 def test_unknown_actor_is_refused(analyst_client, actor):
     response = analyst_client.post(CREATE, claim_form_data(actor="nobody"))
     assert response.status_code == 400
-    assert b"No actor has this slug" in response.content
+    assert b"Unknown actor: nobody." in response.content
     assert Claim.objects.count() == 0
 
 

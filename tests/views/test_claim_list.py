@@ -103,7 +103,7 @@ def test_actor_filter_is_a_text_box_not_a_select_of_every_actor(analyst_client):
     [
         ("stated_from=not-a-date", "Stated from"),
         ("status=maybe", "Status"),
-        ("source=abc", "Source id"),
+        ("source=abc", "Source"),
         ("actor=nobody", "Actor"),
         ("kind=martian", "Actor kind"),
         ("country=RUS", "Country"),
@@ -174,7 +174,7 @@ def test_actor_box_suggests_only_the_busiest_actors(analyst_client):
     for _ in range(12):
         ClaimFactory()
     content = analyst_client.get(LIST).content.decode()
-    suggestions = content.split('<datalist id="actor-suggestions">')[1].split("</datalist>")[0]
+    suggestions = content.split('<datalist id="actor-suggestions"')[1].split("</datalist>")[0]
     assert suggestions.count("<option") == 10
     assert 'list="actor-suggestions"' in content
 

@@ -27,7 +27,17 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from claims import services
-from claims.models import Actor, ActorKind, Citation, Claim, Source, SourceKind, StatusChange
+from claims.models import (
+    Actor,
+    ActorKind,
+    Citation,
+    Claim,
+    Proposition,
+    Source,
+    SourceKind,
+    Stance,
+    StatusChange,
+)
 
 # Fixed, so a seed gives the same dates whenever it runs.
 END_DATE = datetime.date(2026, 6, 30)
@@ -238,6 +248,15 @@ CLAIM_FIELDS = [
 ]  # fmt: skip
 CITATION_FIELDS = ["id", "claim", "source", "role", "quote", "note"]
 STATUS_CHANGE_FIELDS = ["id", "claim", "old_status", "new_status", "rationale", "changed_at"]
+PROPOSITION_FIELDS = [
+    "id", "statement", "slug", "description", "status", "status_rationale", "created_at",
+    "updated_at", "version",
+]  # fmt: skip
+STANCE_FIELDS = ["id", "claim", "proposition", "stance", "note", "created_at"]
+# One claim in this many also bears on the first generated proposition: at 1M claims it has
+# 10,000 stances, the "busy proposition" the benchmarks page through.
+HOT_PROPOSITION_EVERY = 100
+STANCE_BATCH = 50_000
 
 
 class Generator:
@@ -476,6 +495,43 @@ class Generator:
         return claims, citations, changes
 
 
+def proposition_rows(rng, ids):
+    """Propositions with unique statements; a third of them decided (no timeline entries:
+    like the claims' generated verdicts, they bypass the services)."""
+    rows = []
+    for pk in ids:
+        statement = f"The {rng.choice(EVENTS)} near {rng.choice(PLACES)} happened (case {pk})"
+        roll = rng.random()
+        status = "confirmed" if roll < 0.15 else "denied" if roll < 0.3 else "unverified"
+        rationale = "" if status == "unverified" else "Generated verdict."
+        when = "2026-06-30 12:00:00"
+        slug = f"{slugify(statement)[:60].strip('-')}-{pk}"
+        rows.append((str(pk), statement, slug, "", status, rationale, when, when, "1"))
+    return rows
+
+
+def stance_rows(rng, claim_ids, proposition_ids, next_stance_id):
+    """About 0.7 stances per claim, spread over the propositions, plus every
+    HOT_PROPOSITION_EVERY-th claim on the first one. Yields batches of rows."""
+    kinds = ["asserts"] * 6 + ["denies"] * 3 + ["doubts"]
+    hot, batch, pk = proposition_ids[0], [], next_stance_id
+    when = "2026-06-30 12:00:00"
+    for claim_id in claim_ids:
+        picked = set()
+        if rng.random() < 0.7:
+            picked.add(proposition_ids[rng.randrange(len(proposition_ids))])
+        if claim_id % HOT_PROPOSITION_EVERY == 0:
+            picked.add(hot)
+        for proposition_id in sorted(picked):
+            batch.append((str(pk), str(claim_id), str(proposition_id), rng.choice(kinds), "", when))
+            pk += 1
+        if len(batch) >= STANCE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class Command(BaseCommand):
     help = "Generate synthetic actors, sources and claims (with citations and timelines)."
 
@@ -485,12 +541,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sources", type=int, default=None, help="How many sources (default: claims / 10)."
         )
+        parser.add_argument(
+            "--propositions",
+            type=int,
+            default=None,
+            help="How many propositions, with claims' stances on them (default: claims / 10).",
+        )
         parser.add_argument("--seed", type=int, default=1, help="Same seed, same data.")
         parser.add_argument(
             "--batch-size", type=int, default=20_000, help="Claims per COPY/INSERT batch."
         )
 
-    def handle(self, *args, claims, actors, sources, seed, batch_size, **options):
+    def handle(self, *args, claims, actors, sources, seed, batch_size, propositions, **options):
         if claims < 0 or actors < 1 or batch_size < 1:
             raise CommandError("--claims must be >= 0, --actors and --batch-size >= 1.")
         sources = max(1, claims // 10) if sources is None else sources
@@ -503,16 +565,15 @@ class Command(BaseCommand):
             if postgres:
                 # Settings give web connections a 10 s statement_timeout; a bulk load needs none.
                 cursor.execute("SET statement_timeout = 0")
-            models = [Actor, Source, Claim, Citation, StatusChange]
+            models = [Actor, Source, Claim, Citation, StatusChange, Proposition, Stance]
 
             def write():
                 if postgres:
                     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
                     cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
                 first_ids = {}
-                for key, model in zip(
-                    ["actor", "source", "claim", "citation", "change"], models, strict=True
-                ):
+                keys = ["actor", "source", "claim", "citation", "change", "proposition", "stance"]
+                for key, model in zip(keys, models, strict=True):
                     last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
                     first_ids[key] = (last or 0) + 1
                 gen = Generator(
@@ -532,12 +593,16 @@ class Command(BaseCommand):
                     {int(r[0]): (r[3] or r[1]) for r in actor_rows},
                 )
                 self._write_claims(gen, writer, claims, batch_size, show_progress)
+                n_propositions = max(1, claims // 10) if propositions is None else propositions
+                n_stances = self._write_propositions(
+                    writer, seed, first_ids, claims, n_propositions
+                )
                 for sql in connection.ops.sequence_reset_sql(no_style(), models):
                     cursor.execute(sql)
-                return gen, first_ids
+                return gen, first_ids, n_propositions, n_stances
 
             # One service call (one transaction) for the whole load: synthetic rows, no history.
-            gen, first_ids = services.load_generated_rows(write)
+            gen, first_ids, n_propositions, n_stances = services.load_generated_rows(write)
             if postgres:
                 # VACUUM also sets the visibility map (index-only scans); it can't run inside
                 # a transaction (e.g. a test's), where plain ANALYZE has to do.
@@ -553,9 +618,24 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Generated {actors} actors, {sources} sources, {claims} claims "
                     f"({gen.next_id['citation'] - first_ids['citation']} citations, "
-                    f"{gen.next_id['change'] - first_ids['change']} status changes), seed {seed}."
+                    f"{gen.next_id['change'] - first_ids['change']} status changes), "
+                    f"{n_propositions} propositions ({n_stances} stances), seed {seed}."
                 )
             )
+
+    def _write_propositions(self, writer, seed, first_ids, claims, count):
+        """Propositions, then the new claims' stances on them; returns how many stances."""
+        if count <= 0 or claims <= 0:
+            return 0
+        rng = random.Random(seed + 1)  # its own stream: the claims stay as they were
+        ids = range(first_ids["proposition"], first_ids["proposition"] + count)
+        writer.write(Proposition, PROPOSITION_FIELDS, proposition_rows(rng, ids))
+        claim_ids = range(first_ids["claim"], first_ids["claim"] + claims)
+        written = 0
+        for batch in stance_rows(rng, claim_ids, list(ids), first_ids["stance"]):
+            writer.write(Stance, STANCE_FIELDS, batch, clean=True)
+            written += len(batch)
+        return written
 
     def _write_claims(self, gen, writer, total, batch_size, show_progress):
         sizes = [min(batch_size, total - start) for start in range(0, total, batch_size)]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from claims.demo.propositions import load_demo_propositions
 from claims.management.commands.load_story import load_story_file
 from claims.models import Actor
 
@@ -31,4 +32,5 @@ class Command(BaseCommand):
             )
             return
         report = load_story_file(DEMO_STORY, reason=DEMO_REASON)
-        self.stdout.write(f"Demo story: {report.summary()}.")
+        propositions = load_demo_propositions()
+        self.stdout.write(f"Demo story: {report.summary()}, {propositions} propositions.")

@@ -1,0 +1,1 @@
+"""The demo story's data files and their loaders."""

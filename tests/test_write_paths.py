@@ -21,7 +21,17 @@ from rest_framework.test import APIClient
 
 from claims import services
 from claims.exports import COLUMNS
-from claims.models import Actor, Citation, Claim, IdempotencyKey, Source, StatusChange
+from claims.models import (
+    Actor,
+    Capture,
+    Citation,
+    Claim,
+    IdempotencyKey,
+    Proposition,
+    Source,
+    Stance,
+    StatusChange,
+)
 from tests.factories import ActorFactory, CitationFactory, ClaimFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -423,27 +433,38 @@ def test_api_writes(guard, admin):
 
 
 def _csv():
+    """Two rows; the first takes a stance on the proposition "troops" (stances column)."""
     header = ",".join(COLUMNS)
-    row = ",Troops seen,Troops near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
-    other = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,https://e.org/a"
-    return f"{header}\n{row}\n{other}\n".encode()
+    row = ",Troops seen,Troops near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,,"
+    other = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,https://e.org/a,"
+    return f"{header}\n{row}asserts:troops\n{other}\n".encode()
+
+
+def _troops():
+    return services.create_proposition(by=None, statement="Troops are in Kursk", slug="troops")
 
 
 def test_import_command(guard, tmp_path):
+    troops = _troops()
     path = tmp_path / "claims.csv"
     path.write_bytes(_csv())
     call_command("import_claims", str(path), verbosity=0)
     assert set(Claim.objects.values_list("headline", flat=True)) == {"Troops seen", "Drills seen"}
     assert Actor.objects.filter(slug="nis").exists()
+    assert list(troops.stances.values_list("claim__headline", "stance")) == [
+        ("Troops seen", "asserts")
+    ]
     assert_all_through_services(guard)
 
 
 def test_import_page(guard, admin_client):
+    troops = _troops()
     upload = SimpleUploadedFile("claims.csv", _csv(), content_type="text/csv")
     response = admin_client.post(reverse("claims:claim-import"), {"file": upload})
     assert response.status_code == 200
     assert Claim.objects.filter(headline="Drills seen").exists()
     assert Source.objects.filter(url="https://e.org/a").exists()
+    assert troops.stances.filter(claim__headline="Troops seen", stance="asserts").exists()
     assert_all_through_services(guard)
 
 
@@ -472,3 +493,191 @@ def test_every_claim_made_by_the_factory_has_its_timeline():
     claim = ClaimFactory(status=Claim.Status.DENIED, status_rationale="Refuted.")
     assert list(claim.status_changes.values_list("old_status", "new_status")) == [("", "denied")]
     assert datetime.date.today() >= claim.stated_on  # noqa: DTZ011
+
+
+# Propositions and stances -------------------------------------------------------------------
+
+
+def test_proposition_pages_and_stances(guard, admin_client):
+    claim = ClaimFactory()
+    client = admin_client
+    response = client.post(
+        reverse("claims:proposition-create"),
+        {"statement": "Troops are in Kursk", "slug": "", "description": ""},
+    )
+    assert response.status_code == 302
+    proposition = Proposition.objects.get(statement="Troops are in Kursk")
+    response = client.post(
+        reverse("claims:proposition-update", args=[proposition.slug]),
+        {
+            "statement": "Troops are in Kursk",
+            "slug": proposition.slug,
+            "description": "Edited.",
+            "version": proposition.version,
+        },
+    )
+    assert response.status_code == 302
+    assert Proposition.objects.get(pk=proposition.pk).description == "Edited."
+    response = client.post(
+        reverse("claims:proposition-status", args=[proposition.slug]),
+        {"status": "confirmed", "rationale": "Seen."},
+    )
+    assert response.status_code == 302
+    assert Proposition.objects.get(pk=proposition.pk).status == "confirmed"
+    response = client.post(
+        reverse("claims:claim-stance-add", args=[claim.pk]),
+        {"proposition": proposition.slug, "stance": "asserts"},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("claims:claim-stance-add", args=[claim.pk]),
+        {"new_statement": "Troops fight in Kursk", "stance": "doubts"},
+    )
+    assert response.status_code == 302
+    assert claim.stances.count() == 2
+    claim.refresh_from_db()
+    response = client.post(
+        reverse("claims:proposition-apply", args=[proposition.slug]),
+        {"claims": [f"{claim.pk}:{claim.version}:{claim.status}"], "rationale": "Follows."},
+    )
+    assert response.status_code == 302
+    assert Claim.objects.get(pk=claim.pk).status == "confirmed"
+    doubt = claim.stances.get(stance="doubts")
+    response = client.post(reverse("claims:claim-stance-remove", args=[claim.pk, doubt.pk]))
+    assert response.status_code == 302
+    assert not Stance.objects.filter(pk=doubt.pk).exists()
+    response = client.post(reverse("claims:proposition-delete", args=[proposition.slug]))
+    assert response.status_code == 302
+    assert not Proposition.objects.filter(pk=proposition.pk).exists()
+    assert_all_through_services(guard)
+
+
+def test_admin_propositions(guard, admin_client):
+    claim, other = ClaimFactory(), ClaimFactory()
+    data = {
+        "statement": "Troops are in Kursk",
+        "slug": "",
+        "description": "",
+        "version": "",
+        "stances-TOTAL_FORMS": "1",
+        "stances-INITIAL_FORMS": "0",
+        "stances-0-claim": str(claim.pk),
+        "stances-0-stance": "asserts",
+        "stances-0-note": "",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(reverse("admin:claims_proposition_add"), data)
+    assert response.status_code == 302
+    proposition = Proposition.objects.get(statement="Troops are in Kursk")
+    stance = proposition.stances.get()
+    # The change page: the stance row deleted, another claim's stance added.
+    response = admin_client.post(
+        reverse("admin:claims_proposition_change", args=[proposition.pk]),
+        {
+            **data,
+            "slug": proposition.slug,
+            "description": "Edited.",
+            "version": proposition.version,
+            "stances-TOTAL_FORMS": "2",
+            "stances-INITIAL_FORMS": "1",
+            "stances-0-id": stance.pk,
+            "stances-0-proposition": proposition.pk,
+            "stances-0-DELETE": "on",
+            "stances-1-claim": str(other.pk),
+            "stances-1-stance": "denies",
+            "stances-1-note": "",
+            "stances-1-proposition": proposition.pk,
+            "status_changes-TOTAL_FORMS": "1",
+            "status_changes-INITIAL_FORMS": "1",
+            "status_changes-0-id": proposition.status_changes.get().pk,
+            "status_changes-0-proposition": proposition.pk,
+        },
+    )
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(proposition.stances.values_list("claim", "stance")) == [(other.pk, "denies")]
+    assert Proposition.objects.get(pk=proposition.pk).description == "Edited."
+    response = admin_client.post(
+        reverse("admin:claims_proposition_changelist"),
+        {
+            "action": "mark_denied",
+            "_selected_action": [proposition.pk],
+            "apply": "1",
+            "rationale": "Refuted.",
+        },
+    )
+    assert response.status_code == 302
+    assert Proposition.objects.get(pk=proposition.pk).status == "denied"
+    admin_delete(admin_client, proposition)
+    assert not Stance.objects.exists()
+    assert_all_through_services(guard)
+
+
+def test_api_propositions_and_stances(guard, admin):
+    api = APIClient()
+    api.force_authenticate(admin)
+    claim = ClaimFactory()
+    response = api.post("/api/propositions/", {"statement": "Troops are in Kursk"}, format="json")
+    assert response.status_code == 201, response.json()
+    slug = response.json()["slug"]
+    response = api.patch(
+        f"/api/propositions/{slug}/", {"description": "Edited.", "version": 2}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    response = api.post(
+        f"/api/propositions/{slug}/status/",
+        {"status": "confirmed", "rationale": "Seen."},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    response = api.post(
+        "/api/stances/",
+        {"claim": claim.pk, "proposition": slug, "stance": "asserts"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    stance = Stance.objects.get(claim=claim)
+    response = api.patch(f"/api/stances/{stance.pk}/", {"stance": "doubts"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert Stance.objects.get(pk=stance.pk).stance == "doubts"
+    response = api.delete(f"/api/stances/{stance.pk}/")
+    assert response.status_code == 204
+    response = api.delete(f"/api/propositions/{slug}/")
+    assert response.status_code == 204
+    assert not Proposition.objects.exists() and not Stance.objects.exists()
+    assert_all_through_services(guard)
+
+
+# Page captures ------------------------------------------------------------------------------
+
+
+def test_capture_request_and_run(guard, admin_client, settings, tmp_path):
+    from tests.captures.pageserver import PageServer
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.MEDIA_ROOT = str(tmp_path)
+    with PageServer() as server:
+        settings.CAPTURE_ALLOW_PRIVATE_ADDRESSES = True
+        settings.CAPTURE_ALLOWED_PORTS = [80, 443, server.port]
+        settings.CAPTURE_TIMEOUT_SECONDS = 1
+        # A new source with a URL queues its capture; a citation's quote is checked later.
+        source = services.create_record(Source(title="Page", url=server.url("/page/old")), by=None)
+        CitationFactory(source=source, quote="words")
+        first = source.captures.get()
+        assert services.run_capture(capture_id=first.pk) == Capture.State.DONE
+        response = admin_client.post(reverse("claims:source-capture", args=[source.pk]))
+        assert response.status_code == 302
+        again = source.captures.exclude(pk=first.pk).get()
+        assert again.state == Capture.State.QUEUED
+        assert services.run_capture(capture_id=again.pk) == Capture.State.DONE
+        call_command("recapture", "--older-than", "0d", verbosity=0)
+    assert Capture.objects.filter(state=Capture.State.DONE).count() == 2
+    assert_all_through_services(guard)
+
+
+def test_actor_suggestions_write_nothing(guard, reader_client):
+    ActorFactory(name="The Kremlin", aliases="Kremlin")
+    response = reader_client.get(reverse("claims:actor-suggest"), {"q": "krem"})
+    assert response.status_code == 200
+    assert [a["name"] for a in response.json()["results"]] == ["The Kremlin"]
+    assert guard.bypasses == []

@@ -217,7 +217,11 @@ def test_recapture_rejects_a_bad_age(capture_settings):
 
 def test_who_asked_for_a_capture_is_recorded(capture_settings):
     analyst = UserFactory(username="analyst", role="analyst")
-    capture = services.request_capture(source=SourceFactory(), by=analyst)
+    source = services.create_record(Source(title="Report", url="https://e.org/r"), by=analyst)
+    assert source.captures.get().requested_by == analyst
+    source = SourceFactory(url="")
+    source.url = "https://e.org/later"
+    capture = services.request_capture(source=source, by=analyst)
     assert capture.requested_by == analyst
 
 

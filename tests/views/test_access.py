@@ -139,6 +139,9 @@ POST_ONLY = {
 @pytest.fixture
 def world(claim, actor, source, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
+    # The source's URL queued a capture when it was saved; this world has a finished one
+    # only, so "Capture again" has a capture to queue.
+    Capture.objects.filter(source=source).delete()
     capture = Capture(source=source, url=source.url, state="done", requested_at=timezone.now())
     capture.warc.save("captures/test.warc.gz", ContentFile(b"WARC/1.1\r\n"), save=False)
     capture.save()

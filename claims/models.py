@@ -849,6 +849,24 @@ class Citation(models.Model):
         return f"{self.source} ({self.role}) for {self.claim}"
 
 
+def verdict_timeline_constraints(prefix):
+    """The rules every verdict timeline (a claim's, a proposition's) holds in the database:
+    known statuses, and a rationale with every confirmed or denied verdict."""
+    return [
+        models.CheckConstraint(
+            condition=Q(new_status__in=ClaimStatus.values), name=f"{prefix}_new_status_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
+            name=f"{prefix}_old_status_valid",
+        ),
+        models.CheckConstraint(
+            condition=Q(new_status="unverified") | ~Q(rationale=""),
+            name=f"{prefix}_verdict_has_rationale",
+        ),
+    ]
+
+
 class StatusChange(models.Model):
     """One entry of a claim's verdict timeline; append-only, written by services only."""
 
@@ -873,20 +891,7 @@ class StatusChange(models.Model):
             models.Index(fields=["claim", "changed_at", "id"], name="statuschange_claim_idx"),
             models.Index(fields=["-changed_at", "-id"], name="statuschange_recent_idx"),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(new_status__in=ClaimStatus.values),
-                name="statuschange_new_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
-                name="statuschange_old_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(new_status="unverified") | ~Q(rationale=""),
-                name="statuschange_verdict_has_rationale",
-            ),
-        ]
+        constraints = verdict_timeline_constraints("statuschange")
 
     def __str__(self):
         return f"{self.claim}: {self.old_status or '—'} → {self.new_status}"
@@ -1181,20 +1186,7 @@ class PropositionStatusChange(models.Model):
                 fields=["proposition", "changed_at", "id"], name="propchange_proposition_idx"
             ),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(new_status__in=ClaimStatus.values),
-                name="propchange_new_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(old_status="") | Q(old_status__in=ClaimStatus.values),
-                name="propchange_old_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(new_status="unverified") | ~Q(rationale=""),
-                name="propchange_verdict_has_rationale",
-            ),
-        ]
+        constraints = verdict_timeline_constraints("propchange")
 
     def __str__(self):
         return f"{self.proposition}: {self.old_status or '—'} → {self.new_status}"

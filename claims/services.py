@@ -10,9 +10,7 @@ from .models import (
     Citation,
     Claim,
     Proposition,
-    PropositionStatusChange,
     Stance,
-    StatusChange,
 )
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
@@ -129,35 +127,41 @@ def create_claim(
     return claim
 
 
+def _append_verdict(locked, *, status, rationale, by, at):
+    """The half of a verdict that claims and propositions share: check it, append it to the
+    locked record's own timeline (`status_changes`) and make it the current status.
+
+    The current status is the timeline's latest entry, so a verdict dated before that entry
+    is refused: it would make the two disagree."""
+    rationale = (rationale or "").strip()
+    validate_status_change(status=status, rationale=rationale)
+    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    at = at or timezone.now()
+    if latest is not None and at < latest.changed_at:
+        raise ValidationError(
+            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
+        )
+    change = locked.status_changes.create(
+        old_status="" if latest is None else locked.status,
+        new_status=status,
+        rationale=rationale,
+        changed_by=by if by is not None and by.is_authenticated else None,
+        changed_at=at,
+    )
+    locked.status, locked.status_rationale = status, rationale
+    return change
+
+
 @transaction.atomic
 def claim_set_status(*, claim, status, rationale="", by, at=None):
     """Record a verdict: append a StatusChange and make it the claim's current status.
 
     The claim row is locked, so concurrent changes land one after another in the timeline
     and the current status is always the latest."""
-    rationale = (rationale or "").strip()
-    validate_status_change(status=status, rationale=rationale)
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    user = by if by is not None and by.is_authenticated else None
-    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
-    at = at or timezone.now()
-    if latest is not None and at < latest.changed_at:
-        # The claim's status is the timeline's latest entry; an earlier one would disagree.
-        raise ValidationError(
-            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
-        )
-    change = StatusChange.objects.create(
-        claim=locked,
-        old_status="" if latest is None else locked.status,
-        new_status=status,
-        rationale=rationale,
-        changed_by=user,
-        changed_at=at,
-    )
-    locked.status = status
-    locked.status_rationale = rationale
-    if user is not None:
-        locked.updated_by = user
+    change = _append_verdict(locked, status=status, rationale=rationale, by=by, at=at)
+    if change.changed_by is not None:
+        locked.updated_by = change.changed_by
     _audit(locked, by, f"status → {status}")
     locked.save(update_fields=["status", "status_rationale", "updated_by", "updated_at"])
     claim.status, claim.status_rationale = locked.status, locked.status_rationale
@@ -436,29 +440,12 @@ def proposition_set_status(*, proposition, status, rationale="", by, at=None):
 
     Never changes its claims: the proposition page lists those that now disagree and offers
     to apply the verdict to them (apply_proposition_verdict)."""
-    rationale = (rationale or "").strip()
-    validate_status_change(status=status, rationale=rationale)
     locked = Proposition.objects.select_for_update().get(pk=proposition.pk)
-    user = by if by is not None and by.is_authenticated else None
-    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
-    at = at or timezone.now()
-    if latest is not None and at < latest.changed_at:
-        raise ValidationError(
-            {"at": f"The timeline already has a change at {latest.changed_at:%Y-%m-%d %H:%M}."}
-        )
-    change = PropositionStatusChange.objects.create(
-        proposition=locked,
-        old_status="" if latest is None else locked.status,
-        new_status=status,
-        rationale=rationale,
-        changed_by=user,
-        changed_at=at,
-    )
-    locked.status, locked.status_rationale = status, rationale
+    change = _append_verdict(locked, status=status, rationale=rationale, by=by, at=at)
     locked.version += 1
     _audit(locked, by, f"status → {status}")
     locked.save(update_fields=["status", "status_rationale", "version", "updated_at"])
-    proposition.status, proposition.status_rationale = status, rationale
+    proposition.status, proposition.status_rationale = locked.status, locked.status_rationale
     proposition.version = locked.version
     return change
 

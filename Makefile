@@ -43,10 +43,13 @@ run: install
 	$(DEV_ENV) scripts/run.sh $(BIN) $(ADDRESS)
 
 # scripts/test.sh picks PostgreSQL (required when CI=true) or SQLite, and installs Chromium.
+# Two pytest-xdist workers (each with its own test database): 1.7x faster on two idle cores
+# (bench/TEST_SUITE.md). On a busy machine, serial can be faster: make test PYTEST_ARGS=
+PYTEST_ARGS ?= -n 2
 test: install
-	$(DEV_ENV) scripts/test.sh $(BIN)
+	$(DEV_ENV) scripts/test.sh $(BIN) $(PYTEST_ARGS)
 
-# Benchmark on PostgreSQL (issue 6): generates or reuses ct_bench (1M claims) and ct_bench_small
+# Benchmark on PostgreSQL (pages and API at a million claims): generates or reuses ct_bench (1M claims) and ct_bench_small
 # (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000
 bench: install
 	$(BIN)/python bench/run.py
@@ -61,7 +64,8 @@ load: install
 restart-test: install
 	$(BIN)/python scripts/load.py --restart $(LOAD_ARGS)
 
-# wapiti and sqlmap (pinned, in .venv-security) against a local server with the demo data.
+# Security scanners (wapiti, sqlmap; pinned, in .venv-security) against a local server with
+# the demo data: they probe every page for injection, XSS and CSRF faults.
 security: install
 	scripts/security.sh
 

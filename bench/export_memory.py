@@ -1,4 +1,4 @@
-"""Does the CSV export stay flat in memory as the set grows? (issue 5; not a test)
+"""Does the CSV export stay flat in memory as the set grows? (a measurement, not a test)
 
     DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_bench_export \
         .venv/bin/python bench/export_memory.py 100000 300000

@@ -3,7 +3,7 @@
 Each entry: (name, URL). `{placeholders}` are filled from the generated database by
 bench/run.py (see `placeholders()` there): a heavy actor, a claim in the middle, the last
 year of dates, a deep page number, a cursor at about row 500,000 of the default ordering.
-A URL answering 404 is reported as "not on this branch" rather than failing the run.
+A URL answering 404 is reported as "not in this version" rather than failing the run.
 """
 
 PAGES = [

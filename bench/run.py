@@ -1,4 +1,4 @@
-"""ClaimTracker benchmark (issue 6): `make bench`, or `python bench/run.py --help`.
+"""ClaimTracker benchmark (a million claims): `make bench`, or `python bench/run.py --help`.
 
 On PostgreSQL, with a generated database (1M claims and 10k actors by default):
 1. makes sure the big and the small database exist, are migrated and hold the generated data
@@ -497,7 +497,7 @@ def write_results(path, meta, big, small, load, args):
     add = lines.append
     m = meta["machine"]
     values = big["values"]
-    add("# Benchmark results (issue 6)")
+    add("# Benchmark results")
     add("")
     add(f"Run: {meta['date']} UTC, `{meta['command']}`, commit `{meta['commit']}`.")
     add("")
@@ -538,7 +538,7 @@ def write_results(path, meta, big, small, load, args):
     small_by_name = {r["name"]: r for r in small["pages"]} if small else {}
     for row in big["pages"]:
         if row.get("missing"):
-            why = "not on this branch" if row["status"] == 404 else "server error"
+            why = "not in this version" if row["status"] == 404 else "server error"
             add(f"| {row['name']} | {row['status']} | {why} | | | | | | | | | |")
             continue
         s = small_by_name.get(row["name"], {})

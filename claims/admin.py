@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission, User
@@ -15,14 +16,9 @@ from django.shortcuts import render
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import search, services
+from .db import approximate_count, clean_query, estimated_row_count
 from .filters import MAX_QUERY_LENGTH
-from .forms import (
-    ActorForm,
-    PropositionForm,
-    SourceForm,
-    StaleEditMixin,
-    TextareaNewlinesMixin,
-)
+from .forms import ActorForm, PropositionForm, SourceForm, TextareaNewlinesMixin
 from .models import (
     NOTE_MAX_LENGTH,
     Actor,
@@ -33,9 +29,9 @@ from .models import (
     Source,
     Stance,
     StatusChange,
-    approximate_count,
-    estimated_row_count,
 )
+from .permissions import can_read
+from .versioning import VERSION_FIELD, StaleEditMixin, version_form_field
 
 
 class TolerantAutocompleteSelect(AutocompleteSelect):
@@ -62,6 +58,14 @@ class TolerantAutocompleteMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadRuleMixin:
+    """Viewing a claims model in the admin follows the site's read rule (can_read); the
+    admin itself is for staff only, as Django decides."""
+
+    def has_view_permission(self, request, obj=None):
+        return can_read(request.user, self.model) or super().has_view_permission(request, obj)
 
 
 class ListQueryGuardMixin:
@@ -93,12 +97,9 @@ def _is_database_id(value):
 
 class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
     """The admin's form for versioned rows: a stale save is refused in clean() with the same
-    handling as the site's forms (forms.StaleEditMixin)."""
+    handling as the site's forms (versioning.StaleEditMixin)."""
 
-    expected_version = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
-    )
-    version_field_name = "expected_version"
+    version = version_form_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,32 +107,54 @@ class VersionCheckedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm)
             # The stored version, not the instance's: a history "revert" form is built
             # from an old copy, and reverting is an edit of what is stored now.
             current = type(self.instance).objects.filter(pk=self.instance.pk)
-            self.fields["expected_version"].initial = current.values_list(
-                "version", flat=True
-            ).first()
+            self.fields[VERSION_FIELD].initial = current.values_list("version", flat=True).first()
 
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
-            expected = cleaned.get("expected_version")
+            expected = cleaned.get(VERSION_FIELD)
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
             if current is not None and current.version != expected:
                 self.refuse_stale_save(current)
         return cleaned
 
 
-class VersionedAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
-    """Edits of versioned rows go through services.save_versioned: a stale save is refused."""
+class ServiceWritesMixin:
+    """Admin saves and deletes go through claims.services, like every other write: the
+    history records who did it, and a claim's timeline is deleted only by delete_claim."""
+
+    def delete_model(self, request, obj):
+        services.delete_record(obj, by=request.user, reason="deleted in the admin")
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class VersionedAdmin(
+    ReadRuleMixin,
+    ServiceWritesMixin,
+    ListQueryGuardMixin,
+    TolerantAutocompleteMixin,
+    SimpleHistoryAdmin,
+):
+    """Edits of versioned rows go through services.save_versioned: a stale save is refused.
+    A history "revert" is such an edit too (simple-history calls save_model)."""
 
     form = VersionCheckedForm
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 
+    def get_form(self, request, obj=None, **kwargs):
+        # `version` is the form's own field: the model's is not editable, and naming it
+        # among a ModelForm's model fields is an error.
+        fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [name for name in fields if name != VERSION_FIELD]
+        return super().get_form(request, obj, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if change:
-            services.save_versioned(
-                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
-            )
+            services.save_versioned(obj, by=request.user, version=form.cleaned_data[VERSION_FIELD])
         else:
             services.create_record(obj, by=request.user)
 
@@ -144,7 +167,7 @@ class ActorAdmin(VersionedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
     list_select_related = ["parent"]
-    fields = [*ActorForm.Meta.fields, "expected_version"]  # the site form's fields
+    fields = [*ActorForm.Meta.fields, VERSION_FIELD]  # the site form's fields
 
 
 @admin.register(Source)
@@ -153,7 +176,7 @@ class SourceAdmin(VersionedAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
-    fields = [*SourceForm.Meta.fields, "expected_version"]
+    fields = [*SourceForm.Meta.fields, VERSION_FIELD]
 
 
 class CitationAdminForm(TextareaNewlinesMixin, forms.ModelForm):
@@ -265,8 +288,8 @@ class BulkVerdictMixin:
 
 class LargeTablePaginator(Paginator):
     """No COUNT(*) over a million rows on every changelist view: the table's estimated size
-    when nothing filters the list; filtered, an exact count up to 10,000 rows and the
-    planner's estimate beyond (models.approximate_count)."""
+    when nothing filters the list; filtered, an exact count up to COUNT_CAP rows and the
+    planner's estimate beyond (db.approximate_count)."""
 
     @cached_property
     def count(self):
@@ -319,7 +342,7 @@ class ClaimAdmin(BulkVerdictMixin, VersionedAdmin):
         "created_at",
         "created_by",
         "updated_at",
-        "expected_version",
+        VERSION_FIELD,
     ]
     inlines = [CitationInline, StatusChangeInline]
     actions = [_status_action(s, "claims") for s in Claim.Status.values]
@@ -340,7 +363,7 @@ class ClaimAdmin(BulkVerdictMixin, VersionedAdmin):
         actor's names, indexed on both databases). The stock search, icontains over headline
         and text, reads every claim: 3.6 s at 1M claims, against 65 ms. A search the engine
         can't run is a 400 naming the q field, as on the claim list."""
-        term = search_term.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+        term = clean_query(search_term, MAX_QUERY_LENGTH)
         if not term:
             return super().get_search_results(request, queryset, search_term)
         try:
@@ -353,21 +376,54 @@ class ClaimAdmin(BulkVerdictMixin, VersionedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+        # A new claim is created in save_related, with the inline's citations: one
+        # create_claim call, which also writes the first entry of its timeline.
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
             return
-        # A new claim gets its first timeline entry through the same service as any other.
+        citations = []
+        for formset in formsets:
+            rows = formset.save(commit=False)  # writes nothing; the change message reads it
+            if formset.model is Citation:
+                citations.extend(rows)
+        obj = form.instance
         created = services.create_claim(
             by=request.user,
             actor=obj.actor,
             headline=obj.headline,
             text=obj.text,
             stated_on=obj.stated_on,
+            citations=citations,
         )
         obj.pk = created.pk
         obj.refresh_from_db()
 
+    def save_formset(self, request, form, formset, change):
+        """The citation inline of an existing claim: each removed, added or edited row
+        through its service (the timeline inline is read-only and saves nothing)."""
+        rows = formset.save(commit=False)  # writes nothing; the change message reads it
+        if formset.model is not Citation:
+            return
+        for citation in formset.deleted_objects:
+            services.delete_record(citation, by=request.user, reason="removed in the admin")
+        changed = {citation.pk for citation, _ in formset.changed_objects}
+        for citation in rows:
+            if citation.pk in changed:
+                services.update_citation(citation, by=request.user)
+            else:
+                services.create_record(citation, by=request.user)
+
 
 @admin.register(Citation)
-class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistoryAdmin):
+class CitationAdmin(
+    ReadRuleMixin,
+    ServiceWritesMixin,
+    ListQueryGuardMixin,
+    TolerantAutocompleteMixin,
+    SimpleHistoryAdmin,
+):
     form = CitationAdminForm
     list_display = ["claim", "source", "role"]
     list_filter = ["role"]
@@ -378,9 +434,15 @@ class CitationAdmin(ListQueryGuardMixin, TolerantAutocompleteMixin, SimpleHistor
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_citation(obj, by=request.user)
+        else:
+            services.create_record(obj, by=request.user)
+
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ListQueryGuardMixin, admin.ModelAdmin):
+class StatusChangeAdmin(ReadRuleMixin, ListQueryGuardMixin, admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
     list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]
@@ -460,7 +522,7 @@ class PropositionAdmin(BulkVerdictMixin, VersionedAdmin):
     search_fields = ["statement", "slug"]
     paginator = LargeTablePaginator
     readonly_fields = ["status", "status_rationale", "created_at", "updated_at"]
-    fields = [*PropositionForm.Meta.fields, *readonly_fields, "expected_version"]
+    fields = [*PropositionForm.Meta.fields, *readonly_fields, VERSION_FIELD]
     inlines = [StanceInline, PropositionStatusChangeInline]
     actions = [_status_action(s, "propositions") for s in Proposition.Status.values]
     verdict_service = staticmethod(services.proposition_set_status)
@@ -475,7 +537,7 @@ class PropositionAdmin(BulkVerdictMixin, VersionedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             services.update_proposition(
-                obj, by=request.user, expected_version=form.cleaned_data["expected_version"]
+                obj, by=request.user, version=form.cleaned_data[VERSION_FIELD]
             )
             return
         created = services.create_proposition(
@@ -485,8 +547,11 @@ class PropositionAdmin(BulkVerdictMixin, VersionedAdmin):
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
+        """The stance inline row by row through set_stance / remove_stance (the timeline
+        inline is read-only and saves nothing)."""
         if formset.model is not Stance:
-            return super().save_formset(request, form, formset, change)
+            formset.save(commit=False)  # writes nothing; the change message reads it
+            return None
         # The admin's change message reads these three lists.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for stance_form in formset.deleted_forms:
@@ -517,10 +582,3 @@ class PropositionAdmin(BulkVerdictMixin, VersionedAdmin):
             else:
                 formset.new_objects.append(stance)
         return None
-
-    def delete_model(self, request, obj):
-        services.delete_record(obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for proposition in queryset:
-            services.delete_record(proposition, by=request.user)

@@ -40,7 +40,7 @@ class StatusChangeFeed(Feed):
         return reverse("claims:changes") + (f"?{query}" if query else "")
 
     def items(self, filterset):
-        changes = StatusChange.objects.select_related("claim__actor").order_by("-changed_at", "-pk")
+        changes = StatusChange.objects.select_related("claim__actor").latest_first()
         if filterset.data:
             claims = filterset.qs.order_by().values("pk")
             changes = changes.filter(claim__in=claims)

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from . import search
+from .db import clean_query
 from .forms import PropositionField
 from .models import (
     EARLIEST_STATED_ON,
@@ -108,7 +109,7 @@ class SearchField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value)
-        value = (value or "").replace("\x00", "").strip()
+        value = clean_query(value or "")
         if not value:
             return None
         query = search.parse(value)

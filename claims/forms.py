@@ -1,13 +1,12 @@
 import re
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.db.models import Q
 from django.utils.text import normalize_newlines
 
 from . import services
 from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Proposition, Source, StanceKind
+from .versioning import StaleEditMixin, version_form_field
 
 
 def parse_id(text):
@@ -64,35 +63,10 @@ class TextareaNewlinesMixin:
         return cleaned
 
 
-class StaleEditMixin:
-    """The one stale-edit handling, for the site's forms and the admin's: after a
-    VersionConflict, fields the user did not touch take the stored value, the user's own
-    changes stay, the form carries the current version (so the next save overwrites on
-    purpose) and the message names what the other person changed."""
-
-    version_field_name = "version"
-
-    def refuse_stale_save(self, current):
-        before = started_from(self, current)
-        self.data = self.data.copy()
-        self.data[self.add_prefix(self.version_field_name)] = current.version
-        if before is not None:
-            for name, field in self.fields.items():
-                if name not in self.cleaned_data or not _is_model_field(current, name):
-                    continue
-                submitted = _comparable(self.cleaned_data[name])
-                if submitted == _comparable(_stored(before, name)):
-                    # Untouched by this user: show what is stored now, not the old value.
-                    self.data[self.add_prefix(name)] = _as_data(field, _stored(current, name))
-        self.add_error(None, conflict_message(self, current, before=before))
-
-
 class VersionedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
     """Carries the row's version, so a save over someone else's newer edit is refused."""
 
-    version = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
-    )
+    version = version_form_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,84 +78,6 @@ class VersionedForm(StaleEditMixin, TextareaNewlinesMixin, forms.ModelForm):
         if self.instance.pk and version is None:
             raise forms.ValidationError("This form is missing its version; reload the page.")
         return version
-
-
-def started_from(form, current):
-    """The row as this user loaded it: the history entry of the version they edited."""
-    version = form.cleaned_data.get(form.version_field_name)
-    history = getattr(type(current), "history", None)
-    if version is None or history is None:
-        return None
-    return history.filter(id=current.pk, version=version).order_by("-history_date").first()
-
-
-def _is_model_field(instance, name):
-    try:
-        instance._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-def _stored(row, name):
-    """A field's value on a row or history row; a related row by its key (no query)."""
-    field = row._meta.get_field(name)
-    return getattr(row, field.attname)
-
-
-def _comparable(value):
-    if isinstance(value, models.Model):
-        value = value.pk
-    if value in (None, ""):
-        return ""
-    return str(value)
-
-
-def _as_data(field, value):
-    """A stored value as the form would post it."""
-    if value is None:
-        return ""
-    if isinstance(field, forms.ModelChoiceField):
-        key = field.to_field_name or "pk"
-        return str(field.queryset.filter(pk=value).values_list(key, flat=True).first() or "")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _display(value):
-    if value in (None, ""):
-        return "(empty)"
-    return str(value)
-
-
-def conflict_changes(form, current, before=None):
-    """[(label, what this user started from, what is saved now)] for every field that differs."""
-    changes = []
-    for name, field in form.fields.items():
-        if name == form.version_field_name or not _is_model_field(current, name):
-            continue
-        now = getattr(current, name)
-        if before is not None:
-            then = getattr(before, name, None)
-        else:
-            # No history entry: compare with what the user submitted.
-            then = form.cleaned_data.get(name)
-        if _comparable(_display(then)) == _comparable(_display(now)):
-            continue
-        changes.append((str(field.label or name), _display(then), _display(now)))
-    return changes
-
-
-def conflict_message(form, current, before=None):
-    changes = conflict_changes(form, current, before=before)
-    what = "; ".join(f"{label}: “{then}” → “{now}”" for label, then, now in changes)
-    return (
-        "Someone else saved this record while you were editing it. "
-        f"They changed: {what or 'nothing shown in this form'}. "
-        "Your input is kept below, and fields you did not change show their saved values: "
-        "check it, then save again to overwrite."
-    )
 
 
 class ActorForm(VersionedForm):
@@ -339,19 +235,15 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         data = self.cleaned_data
         return data.get("source") is None and not data.get("new_source_title", "").strip()
 
-    def citation(self, *, by):
-        """An unsaved Citation for this row, creating the new source if one was typed."""
-        source = self.cleaned_data["source"]
-        if source is None:
-            source = services.create_record(
-                Source(
-                    title=self.cleaned_data["new_source_title"].strip(),
-                    url=self.cleaned_data["new_source_url"],
-                ),
-                by=by,
-            )
-        return Citation(
-            source=source, role=self.cleaned_data["role"], quote=self.cleaned_data["quote"]
+    def citation(self):
+        """This row as a services.CitationSpec: the service creates the new source, if any."""
+        data = self.cleaned_data
+        return services.CitationSpec(
+            source=data["source"],
+            new_source_title=data["new_source_title"].strip(),
+            new_source_url=data["new_source_url"],
+            role=data["role"],
+            quote=data["quote"],
         )
 
 
@@ -386,8 +278,8 @@ class BaseCitationFormSet(forms.BaseFormSet):
                 )
             seen.add(key)
 
-    def citations(self, *, by):
-        return [form.citation(by=by) for form in self.forms if not form.is_empty()]
+    def citations(self):
+        return [form.citation() for form in self.forms if not form.is_empty()]
 
 
 CitationFormSet = forms.formset_factory(

@@ -472,7 +472,7 @@ def _update_claim(claim, row, sources, by, report, propositions):
     changes = ["new stances"] if _sync_stances(claim, row, propositions, by) else []
     if claim.text != row.text:
         claim.text = row.text
-        services.save_versioned(claim, by=by, expected_version=claim.version, reason="import")
+        services.save_versioned(claim, by=by, version=claim.version, reason="import")
         changes.append("new text")
     if (claim.status, claim.status_rationale) != (row.status, row.rationale):
         old = claim.status

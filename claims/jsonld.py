@@ -25,7 +25,7 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"
 
 def with_review_date(queryset):
     """Adds `reviewed_at` (the latest verdict's time) so a list needs no query per claim."""
-    latest = StatusChange.objects.filter(claim=OuterRef("pk")).order_by("-changed_at", "-pk")
+    latest = StatusChange.objects.filter(claim=OuterRef("pk")).latest_first()
     return queryset.annotate(reviewed_at=Subquery(latest.values("changed_at")[:1]))
 
 
@@ -33,7 +33,7 @@ def _review_date(claim):
     if hasattr(claim, "reviewed_at"):  # annotated by with_review_date()
         reviewed_at = claim.reviewed_at
     else:
-        latest = claim.status_changes.order_by("-changed_at", "-pk").first()
+        latest = claim.status_changes.latest_first().first()
         reviewed_at = latest.changed_at if latest else None
     return (reviewed_at or claim.created_at).date().isoformat()
 

@@ -32,8 +32,9 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 
 from . import charts
+from .db import COUNT_CAP, FACET_TIMEOUT_MS, run_within
 from .filters import ClaimFilter
-from .models import COUNT_CAP, FACET_TIMEOUT_MS, Actor, Claim, run_within, status_field
+from .models import Actor, Claim, status_field
 
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10

@@ -196,7 +196,7 @@ class RejectUnservableQueryMiddleware:
     the parameter, before any admin view runs:
 
     - NUL characters: PostgreSQL text can't contain them, so an admin list filter or search
-      with one (?kind__exact=%00) made the query raise, a 500 (wapiti found it).
+      with one (?kind__exact=%00) made the query raise: a 500 instead of a 400.
     - More than MAX_QUERY_STRING characters: gunicorn refuses such request lines anyway
       (limit_request_line); refusing them here too keeps the answer the same behind any
       server (SQLite, for one, can't match a LIKE pattern that long).

@@ -1,11 +1,10 @@
 import datetime
-import json
 import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.db import OperationalError, connections, models, transaction
+from django.db import connections, models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
@@ -14,17 +13,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from .db import COUNT_CAP, FACET_TIMEOUT_MS, capped_count, estimated_row_count, run_within
+from .versioning import VersionedModel
+
 HEADLINE_MAX_LENGTH = 120
 CLAIM_TEXT_MAX_LENGTH = 20_000
 # Quotes, notes, rationales, descriptions: long enough for any real one, not for a novel.
 NOTE_MAX_LENGTH = 10_000
 # No claim is dated before this, nor after tomorrow (a day's grace for time zones).
 EARLIEST_STATED_ON = datetime.date(1900, 1, 1)
-# Beyond this many matches a list says "10,000+" instead of counting every row.
-COUNT_CAP = 10_000
-# A facet (status counts, top actors) gives up after this long; the page shows without it.
-FACET_TIMEOUT_MS = 250
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code in capitals, e.g. KR, RU, UA."
@@ -45,15 +42,6 @@ def reserved_slug_error(slug):
     if slug in RESERVED_SLUGS:
         return f"“{slug}” is taken by a page address; choose another."
     return None
-
-
-class VersionedModel(models.Model):
-    """A row edited in forms: `version` goes up on every save so a stale edit is refused."""
-
-    version = models.PositiveIntegerField(default=1, editable=False)
-
-    class Meta:
-        abstract = True
 
 
 def count_per_row(related, key, *, distinct_field="pk"):
@@ -462,97 +450,6 @@ class Source(VersionedModel):
         return reverse("claims:source-detail", kwargs={"pk": self.pk})
 
 
-def run_within(using, sql, params, timeout_ms):
-    """Rows of `sql`, or None if it runs longer than `timeout_ms` (PostgreSQL; elsewhere, and
-    with timeout_ms=None, no limit). For optional extras like facets: a page shows without
-    them rather than wait. The shorter statement_timeout applies to this query only."""
-    connection = connections[using]
-    if timeout_ms is None or connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    if connection.in_atomic_block:
-        return _run_within_transaction(connection, using, sql, params, timeout_ms)
-    # Autocommit (a normal request): each statement is its own transaction, so a cancelled
-    # query leaves nothing to roll back; the session's limit is put back either way.
-    with connection.cursor() as cursor:
-        previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=False)
-        try:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        except OperationalError as error:
-            if _cancelled(error):
-                return None
-            raise
-        finally:
-            _set_statement_timeout(cursor, previous, local=False)
-
-
-def _run_within_transaction(connection, using, sql, params, timeout_ms):
-    # A savepoint: a cancelled query rolls back to it (undoing the local setting too) and
-    # the enclosing transaction carries on; after a success the setting is put back.
-    try:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=True)
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            _set_statement_timeout(cursor, previous, local=True)
-            return rows
-    except OperationalError as error:
-        if _cancelled(error):
-            return None
-        raise
-
-
-def _set_statement_timeout(cursor, value, *, local):
-    """Set statement_timeout; return what it was."""
-    cursor.execute(
-        "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, %s)",
-        [value, local],
-    )
-    return cursor.fetchone()[0]
-
-
-def _cancelled(error):
-    return getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED
-
-
-def estimated_row_count(model, using="default"):
-    """A table's size from PostgreSQL's statistics (pg_class.reltuples, kept by (auto)ANALYZE):
-    free, and good for "about 1,000,000 claims" on an unfiltered list. Ignores filters. An
-    exact COUNT(*) on other databases and before the table's first ANALYZE."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        if row and row[0] >= 0:
-            return row[0]
-    return model._default_manager.using(using).count()
-
-
-def approximate_count(queryset, *, cap=COUNT_CAP):
-    """Exact up to `cap` rows (counting no further than cap + 1); beyond that, PostgreSQL's
-    estimate of how many rows the query returns (EXPLAIN, nothing executed). Bounded cost
-    for filtered admin changelists, where an exact count of 200,000 matches takes 0.1 s.
-    Always the same two queries on PostgreSQL, so a page's query count doesn't vary."""
-    capped = queryset.order_by().values("pk")[: cap + 1].count()
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return capped if capped <= cap else queryset.count()
-    sql, params = queryset.order_by().values("pk").query.get_compiler(queryset.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-    if capped <= cap:
-        return capped
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
-
-
 def as_of_end(date):
     """The first moment after `date` (midnight at its end, in the site's time zone): a verdict
     dated before it had taken effect on that date."""
@@ -636,7 +533,7 @@ class ClaimQuerySet(models.QuerySet):
 
     def capped_count(self, cap=COUNT_CAP):
         """How many rows, counting no further than cap + 1: more than `cap` means "cap+"."""
-        return self.order_by().values("pk")[: cap + 1].count()
+        return capped_count(self, cap)
 
     def status_counts(self, cap=COUNT_CAP, timeout_ms=FACET_TIMEOUT_MS):
         """{status: count capped at cap + 1} for the status facet, in one query whose work is
@@ -867,6 +764,13 @@ def verdict_timeline_constraints(prefix):
     ]
 
 
+class StatusChangeQuerySet(models.QuerySet):
+    def latest_first(self):
+        """Newest entry first: the current status is the timeline's first row here (a
+        claim's timeline and a proposition's alike)."""
+        return self.order_by("-changed_at", "-pk")
+
+
 class StatusChange(models.Model):
     """One entry of a claim's verdict timeline; append-only, written by services only."""
 
@@ -884,6 +788,8 @@ class StatusChange(models.Model):
         related_name="status_changes",
     )
     changed_at = models.DateTimeField()
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["changed_at", "pk"]
@@ -1178,6 +1084,8 @@ class PropositionStatusChange(models.Model):
         related_name="proposition_status_changes",
     )
     changed_at = models.DateTimeField()
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["changed_at", "pk"]

@@ -1,8 +1,10 @@
-"""Who may do what on the analyst pages: the one place the web UI checks access.
+"""Who may do what: the one place access is decided, for the pages, exports, feed, admin
+and API alike.
 
-Reading needs a login (or CLAIMTRACKER_PUBLIC_READ); writing needs the model permission the
-role grants (reader: view; analyst: add/change, delete only citations; admin: everything).
-Templates hide buttons with `perms`, but this check is what counts."""
+Reading needs the view permission every role grants (the reader role is the least), or
+CLAIMTRACKER_PUBLIC_READ; a signed-in user with no role reads nothing. Writing needs the
+model permission the role grants (analyst: add/change, delete only citations; admin:
+everything). Templates hide buttons with `perms`, but these checks are what counts."""
 
 from functools import wraps
 
@@ -10,21 +12,32 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from .models import Claim
+
 
 def permission_name(action, model):
     """`claims.change_claim` for ("change", Claim)."""
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
-def denied_response(request, *perms):
+def can_read(user, model=None):
+    """The read rule: may `user` see `model`'s rows (claims when None)?"""
+    if settings.CLAIMTRACKER_PUBLIC_READ:
+        return True
+    return user.is_authenticated and user.has_perm(permission_name("view", model or Claim))
+
+
+def denied_response(request, *perms, model=None):
     """None when the user may go on; else the login redirect (anonymous) or raises 403.
 
-    No `perms` (or None) means read access; several must all be held."""
+    No `perms` (or None) means reading `model` (can_read); several must all be held."""
     user = request.user
     perms = [p for p in perms if p is not None]
     if not perms:
-        if user.is_authenticated or settings.CLAIMTRACKER_PUBLIC_READ:
+        if can_read(user, model):
             return None
+        if user.is_authenticated:
+            raise PermissionDenied("Your account has no role that may read this.")
         return redirect_to_login(request.get_full_path())
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -46,7 +59,9 @@ class AccessMixin:
         return permission_name(self.permission_action, self.model)
 
     def dispatch(self, request, *args, **kwargs):
-        response = denied_response(request, self.required_permission())
+        response = denied_response(
+            request, self.required_permission(), model=getattr(self, "model", None)
+        )
         if response is not None:
             return response
         return super().dispatch(request, *args, **kwargs)

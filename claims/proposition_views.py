@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, TemplateView, UpdateView
 
 from . import jsonld, services, story_timeline
+from .db import clean_query
 from .filters import ClaimFilter
 from .forms import ApplyVerdictForm, PropositionForm, StanceForm, StatusForm
 from .models import (
@@ -72,7 +73,7 @@ class PropositionListView(AccessMixin, TemplateView):
         propositions = Proposition.objects.all()
         if form.is_valid():
             data = form.cleaned_data
-            propositions = propositions.search(data["q"].replace("\x00", ""))
+            propositions = propositions.search(clean_query(data["q"]))
             if data["status"]:
                 propositions = propositions.filter(status__in=data["status"])
         else:
@@ -235,7 +236,7 @@ class PropositionFormMixin(VersionedEditMixin):
                 description=data["description"],
             )
         return services.update_proposition(
-            form.instance, by=user, expected_version=form.cleaned_data["version"]
+            form.instance, by=user, version=form.cleaned_data["version"]
         )
 
     def get_success_url(self):

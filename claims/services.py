@@ -1,27 +1,82 @@
-"""The only writes that span models or need an audit: every caller (views, admin, API,
-commands) goes through these, so the verdict timeline and the history can't be bypassed."""
+"""The only code that writes the domain tables: every caller (site views, admin, API,
+import, management commands) goes through these functions, so the verdict timeline and the
+history (who and why) can't be bypassed.
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+Every public write is decorated with @service: it runs in one transaction and marks the
+call stack (a context variable, free to read), so a test can flag any row written outside
+a service (tests/test_write_paths.py). A new write function gets both by the decorator.
+A background job that waits on the network between its writes (run_capture) is marked with
+@service(atomic=False): each of its steps commits on its own."""
+
+import contextvars
+import dataclasses
+import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from . import versioning
 from .models import (
     NOTE_MAX_LENGTH,
+    Capture,
     Citation,
     Claim,
+    IdempotencyKey,
+    LinkState,
     Proposition,
+    Source,
     Stance,
 )
 
+# Raised by save_versioned and update_claim; callers catch it from here.
+VersionConflict = versioning.VersionConflict
+
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
 
+_depth = contextvars.ContextVar("claims_service_depth", default=0)
 
-class VersionConflict(Exception):
-    """Someone else saved the record after this edit began; `current` is what they saved."""
 
-    def __init__(self, current):
-        super().__init__(f"{current._meta.verbose_name} was changed by someone else")
-        self.current = current
+def service(func=None, *, atomic=True):
+    """Make `func` a service: one transaction, and in_service() is true while it runs.
+
+    `atomic=False` only marks the stack, for a job whose steps must commit one by one."""
+    if func is None:
+        return lambda func: service(func, atomic=atomic)
+    body = transaction.atomic(func) if atomic else func
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        token = _depth.set(_depth.get() + 1)
+        try:
+            return body(*args, **kwargs)
+        finally:
+            _depth.reset(token)
+
+    wrapper.is_service = True
+    return wrapper
+
+
+def in_service():
+    """True while a service function runs (in this thread or task)."""
+    return _depth.get() > 0
+
+
+@dataclasses.dataclass(frozen=True)
+class CitationSpec:
+    """A citation to add, as a form or the API describes it: an existing `source`, or a new
+    source by `new_source_title` (and `new_source_url`) that the service creates."""
+
+    role: str = Citation.Role.APPEARANCE
+    source: Source | None = None
+    new_source_title: str = ""
+    new_source_url: str = ""
+    quote: str = ""
+    note: str = ""
 
 
 def _audit(instance, by, reason):
@@ -32,12 +87,8 @@ def _audit(instance, by, reason):
         instance._change_reason = reason[:100]
 
 
-def _saved_fields(instance):
-    """The fields an edit may write: what forms edit plus the bookkeeping columns.
-    Status is left out: only claim_set_status writes it."""
-    names = [f.name for f in instance._meta.concrete_fields if f.editable and not f.primary_key]
-    extra = {"version", "updated_at", "updated_by"}
-    return names + [f.name for f in instance._meta.concrete_fields if f.name in extra]
+def _user(by):
+    return by if by is not None and by.is_authenticated else None
 
 
 def validate_status_change(*, status, rationale):
@@ -51,44 +102,94 @@ def validate_status_change(*, status, rationale):
         )
 
 
-@transaction.atomic
-def save_versioned(instance, *, by, expected_version, reason=""):
+def _keep_status(instance, current):
+    # The status is not edited here; keep what claim_set_status (or proposition_set_status)
+    # last wrote, or the history row of this save would show the status the editor loaded.
+    instance.status, instance.status_rationale = current.status, current.status_rationale
+
+
+@service
+def save_versioned(instance, *, by, version, reason=""):
     """Save an edit of an existing actor, source or claim unless someone saved it first.
 
-    Raises VersionConflict (carrying the current row) when `expected_version` is stale."""
-    model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
-    if current.version != int(expected_version):
-        raise VersionConflict(current)
-    if isinstance(instance, Claim):
-        # The status is not edited here; keep what claim_set_status last wrote, or the
-        # history row of this save would show the status the editor loaded (a rollback).
-        instance.status, instance.status_rationale = current.status, current.status_rationale
-    instance.version = current.version + 1
-    if hasattr(instance, "updated_by_id") and by is not None and by.is_authenticated:
+    Raises VersionConflict (carrying the current row) when `version` is stale."""
+    if hasattr(instance, "updated_by_id") and _user(by) is not None:
         instance.updated_by = by
     _audit(instance, by, reason)
-    instance.save(update_fields=_saved_fields(instance))
-    after_record_saved(instance, by=by, old_url=getattr(current, "url", None))
+    stored = {}
+
+    def prepare(instance, current):
+        stored["url"] = getattr(current, "url", None)
+        if isinstance(instance, (Claim, Proposition)):
+            _keep_status(instance, current)
+
+    versioning.save_versioned(instance, version=version, prepare=prepare)
+    _after_record_saved(instance, by=by, old_url=stored["url"])
     return instance
 
 
-@transaction.atomic
+@service
 def create_record(instance, *, by, reason=""):
     """Create an actor, source or citation with its author recorded in the history."""
     _audit(instance, by, reason)
     instance.save()
-    after_record_saved(instance, by=by)
+    _after_record_saved(instance, by=by)
     return instance
 
 
-@transaction.atomic
+@service
+def update_citation(citation, *, by, reason=""):
+    """Save an edited citation (its source, role, quote or note) and check its quote again
+    (an emptied quote loses its old check)."""
+    _audit(citation, by, reason)
+    citation.save()
+    check_quote(citation=citation)
+    return citation
+
+
+@service
 def delete_record(instance, *, by, reason=""):
+    """Delete an actor, source or citation (a claim: delete_claim)."""
+    if isinstance(instance, Claim):
+        return delete_claim(instance, by=by, reason=reason)
     _audit(instance, by, reason)
     instance.delete()
+    return None
 
 
-@transaction.atomic
+def claim_delete_consequences(claim):
+    """What goes with a claim when it is deleted, in words for a confirmation page."""
+    return [
+        f"its citations ({claim.citations.count()}); the sources themselves stay",
+        f"its verdict timeline ({claim.status_changes.count()} entries)",
+    ]
+
+
+@service
+def delete_claim(claim, *, by, reason=""):
+    """Delete a claim with its citations and its verdict timeline: admins only, since the
+    timeline is otherwise append-only. Returns what went with it (claim_delete_consequences)."""
+    if by is not None and not by.has_perm("claims.delete_claim"):
+        raise PermissionDenied("Only an admin may delete a claim and its timeline.")
+    gone = claim_delete_consequences(claim)
+    _audit(claim, by, reason or "deleted with " + "; ".join(gone))
+    claim.delete()
+    return gone
+
+
+def _citation_row(citation, *, by):
+    """An unsaved Citation from a CitationSpec (creating its new source), or as given."""
+    if not isinstance(citation, CitationSpec):
+        return citation
+    source = citation.source
+    if source is None:
+        source = create_record(
+            Source(title=citation.new_source_title.strip(), url=citation.new_source_url), by=by
+        )
+    return Citation(source=source, role=citation.role, quote=citation.quote, note=citation.note)
+
+
+@service
 def create_claim(
     *,
     by,
@@ -102,12 +203,13 @@ def create_claim(
     citations=(),
     checked=False,
 ):
-    """Create a claim, its citations and the first entry of its verdict timeline.
+    """Create a claim, its citations (Citation rows or CitationSpecs) and the first entry of
+    its verdict timeline.
 
     `checked=True` (the import, which has checked every row itself) skips the one query per
     database constraint that full_clean() makes; the database still enforces them."""
     validate_status_change(status=status, rationale=rationale)
-    user = by if by is not None and by.is_authenticated else None
+    user = _user(by)
     claim = Claim(
         actor=actor,
         headline=headline,
@@ -120,8 +222,9 @@ def create_claim(
     claim.full_clean(validate_unique=not checked, validate_constraints=not checked)
     claim.save()
     for citation in citations:
-        citation.claim = claim
-        create_record(citation, by=by)
+        row = _citation_row(citation, by=by)
+        row.claim = claim
+        create_record(row, by=by)
     claim_set_status(claim=claim, status=status, rationale=rationale, by=by, at=at)
     claim.refresh_from_db()
     return claim
@@ -135,7 +238,7 @@ def _append_verdict(locked, *, status, rationale, by, at):
     is refused: it would make the two disagree."""
     rationale = (rationale or "").strip()
     validate_status_change(status=status, rationale=rationale)
-    latest = locked.status_changes.order_by("-changed_at", "-pk").first()
+    latest = locked.status_changes.latest_first().first()
     at = at or timezone.now()
     if latest is not None and at < latest.changed_at:
         raise ValidationError(
@@ -145,14 +248,32 @@ def _append_verdict(locked, *, status, rationale, by, at):
         old_status="" if latest is None else locked.status,
         new_status=status,
         rationale=rationale,
-        changed_by=by if by is not None and by.is_authenticated else None,
+        changed_by=_user(by),
         changed_at=at,
     )
     locked.status, locked.status_rationale = status, rationale
     return change
 
 
-@transaction.atomic
+@service
+def update_claim(*, claim, changes, add_citations=(), remove_citations=(), by, version, reason=""):
+    """Edit a claim in one step: its fields (`changes`, {field: value}), citations removed
+    and added (Citation rows or CitationSpecs). Refused with VersionConflict when someone
+    saved the claim after `version` was loaded; nothing is written then. The caller has
+    validated `changes` (the claim form, the serializer)."""
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    save_versioned(claim, by=by, version=version, reason=reason)
+    for citation in remove_citations:
+        delete_record(citation, by=by)
+    for citation in add_citations:
+        row = _citation_row(citation, by=by)
+        row.claim = claim
+        create_record(row, by=by)
+    return claim
+
+
+@service
 def claim_set_status(*, claim, status, rationale="", by, at=None):
     """Record a verdict: append a StatusChange and make it the claim's current status.
 
@@ -168,11 +289,30 @@ def claim_set_status(*, claim, status, rationale="", by, at=None):
     return change
 
 
-@transaction.atomic
+@service
 def add_citation(*, claim, source, role, quote="", note="", by):
     return create_record(
         Citation(claim=claim, source=source, role=role, quote=quote, note=note), by=by
     )
+
+
+@service
+def load_generated_rows(write):
+    """Run `write()`, which fills the tables in bulk with synthetic rows (generate_claims, for
+    benchmarks and load tests): no history rows, by design, and no author."""
+    return write()
+
+
+@service
+def forget_expired_api_answers(now):
+    """Drop the stored Idempotency-Key answers (claims.api.idempotency) whose time is up."""
+    IdempotencyKey.objects.filter(expires_at__lte=now).delete()
+
+
+@service
+def remember_api_answer(**fields):
+    """Store an API write's answer under its Idempotency-Key, for a retry to replay."""
+    return IdempotencyKey.objects.create(**fields)
 
 
 # Page captures and quote checks ------------------------------------------------------------
@@ -181,10 +321,9 @@ def add_citation(*, claim, source, role, quote="", note="", by):
 # record's version (an analyst's open edit form stays valid while a capture finishes).
 
 
-def after_record_saved(instance, *, by, old_url=None):
-    """Queue a capture when a source gets a URL or a new one; check a new citation's quote."""
-    from .models import Citation, Source
-
+def _after_record_saved(instance, *, by, old_url=None):
+    """Queue a capture when a source gets a URL or a new one; check a new citation's quote.
+    Called by the services that save a record, inside their transaction."""
     if isinstance(instance, Source) and instance.url and instance.url != old_url:
         request_capture(source=instance, by=by, new_source=old_url is None)
     elif isinstance(instance, Citation) and instance.quote:
@@ -200,15 +339,9 @@ def _enqueue_capture(capture_id, *, delay=None):
     task.enqueue(capture_id)
 
 
-@transaction.atomic
+@service
 def fail_stale_captures(*, source=None):
     """Mark captures whose worker died (still running long after they started) as failed."""
-    import datetime
-
-    from django.conf import settings
-
-    from .models import Capture
-
     cutoff = timezone.now() - datetime.timedelta(minutes=settings.CAPTURE_STALE_MINUTES)
     stale = Capture.objects.filter(state=Capture.State.RUNNING, started_at__lt=cutoff)
     if source is not None:
@@ -222,24 +355,23 @@ def fail_stale_captures(*, source=None):
     )
 
 
+@service
 def request_capture(*, source, by=None, new_source=False):
     """Queue a capture of the source's URL, or return the one already queued or running.
 
     At most one capture per source is active (a database constraint), so two requests at
     once, or a double click, never fetch the same page twice at the same time."""
-    from django.db import IntegrityError
-
-    from .models import Capture
-
     if not source.url:
         return None
-    user = by if by is not None and by.is_authenticated else None
     for first_try in (True, False):
         try:
             # A source created in this transaction has no capture yet: no savepoint needed.
             with transaction.atomic(savepoint=not new_source):
                 capture = Capture.objects.create(
-                    source=source, url=source.url, requested_by=user, requested_at=timezone.now()
+                    source=source,
+                    url=source.url,
+                    requested_by=_user(by),
+                    requested_at=timezone.now(),
                 )
             break
         except IntegrityError:
@@ -260,23 +392,20 @@ def request_capture(*, source, by=None, new_source=False):
     return capture
 
 
+@service(atomic=False)
 def run_capture(*, capture_id):
     """Do one queued capture (the background job). Returns its state afterwards.
 
-    Claiming the row (queued → running) is one UPDATE, so of two workers handed the same job
-    only one runs it. A transient failure goes back to the queue with a delay until the
-    retries are used up; anything else ends as "failed" with the reason."""
-    import datetime
-
-    from django.conf import settings
-    from django.db.models import F
-
+    Not one transaction: the page is fetched between the steps, and "running" must be
+    visible (to the source page, and to fail_stale_captures if this worker dies) while it
+    is. Each step commits on its own. Claiming the row (queued → running) is one UPDATE, so
+    of two workers handed the same job only one runs it. A transient failure goes back to the
+    queue with a delay until the retries are used up; anything else ends as "failed" with
+    the reason."""
     from . import capture as fetching
-    from .models import Capture
 
-    now = timezone.now()
     claimed = Capture.objects.filter(pk=capture_id, state=Capture.State.QUEUED).update(
-        state=Capture.State.RUNNING, started_at=now, attempts=F("attempts") + 1
+        state=Capture.State.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
     if not claimed:
         return None
@@ -289,10 +418,7 @@ def run_capture(*, capture_id):
         delays = settings.CAPTURE_RETRY_DELAYS
         if capture.attempts <= len(delays):
             delay = datetime.timedelta(seconds=delays[capture.attempts - 1])
-            Capture.objects.filter(pk=capture_id).update(
-                state=Capture.State.QUEUED, failure=f"will try again: {error}"
-            )
-            _enqueue_capture(capture_id, delay=delay)
+            _retry_capture(capture, f"will try again: {error}", delay=delay)
             return Capture.State.QUEUED
         return _fail_capture(capture, str(error))
     except fetching.CaptureRefused as error:
@@ -305,25 +431,26 @@ def run_capture(*, capture_id):
     return Capture.State.DONE
 
 
-def _fail_capture(capture, reason):
-    from .models import Capture, LinkState, Source
+@service
+def _retry_capture(capture, reason, *, delay):
+    Capture.objects.filter(pk=capture.pk).update(state=Capture.State.QUEUED, failure=reason)
+    _enqueue_capture(capture.pk, delay=delay)
 
-    with transaction.atomic():
-        Capture.objects.filter(pk=capture.pk).update(
-            state=Capture.State.FAILED, failure=reason[:500], finished_at=timezone.now()
-        )
-        # A page that was captured before and now can't be fetched at all has rotted.
-        if capture.source.captures.succeeded().exists():
-            Source.objects.filter(pk=capture.source_id).update(link_state=LinkState.BROKEN)
+
+@service
+def _fail_capture(capture, reason):
+    Capture.objects.filter(pk=capture.pk).update(
+        state=Capture.State.FAILED, failure=reason[:500], finished_at=timezone.now()
+    )
+    # A page that was captured before and now can't be fetched at all has rotted.
+    if capture.source.captures.succeeded().exists():
+        Source.objects.filter(pk=capture.source_id).update(link_state=LinkState.BROKEN)
     return Capture.State.FAILED
 
 
+@service
 def finish_capture(*, capture, page, text):
     """Store the WARC file and what it says, then update the link state and quote checks."""
-    from django.core.files.base import ContentFile
-
-    from .models import Capture, LinkState, Source
-
     previous = (
         capture.source.captures.succeeded()
         .filter(http_status__lt=400)
@@ -336,34 +463,32 @@ def finish_capture(*, capture, page, text):
     warc = ContentFile(page.warc_bytes())
     name = f"captures/{capture.source_id}/{capture.pk}-{page.sha256[:12]}.warc.gz"
     capture.warc.save(name, warc, save=False)
-    with transaction.atomic():
-        Capture.objects.filter(pk=capture.pk).update(
-            state=Capture.State.DONE,
-            failure="",
-            finished_at=timezone.now(),
-            final_url=page.final.url[:2000],
-            http_status=status,
-            content_type=page.content_type,
-            size=len(page.final.body),
-            sha256=page.sha256,
-            warc=capture.warc.name,
-            text=text,
-            text_changed=changed,
-        )
-        if status >= 400:
-            link = LinkState.BROKEN
-        elif changed:
-            link = LinkState.CHANGED
-        else:
-            link = LinkState.OK
-        Source.objects.filter(pk=capture.source_id).update(link_state=link)
-        if status < 400:
-            recheck_quotes(source=capture.source)
+    Capture.objects.filter(pk=capture.pk).update(
+        state=Capture.State.DONE,
+        failure="",
+        finished_at=timezone.now(),
+        final_url=page.final.url[:2000],
+        http_status=status,
+        content_type=page.content_type,
+        size=len(page.final.body),
+        sha256=page.sha256,
+        warc=capture.warc.name,
+        text=text,
+        text_changed=changed,
+    )
+    if status >= 400:
+        link = LinkState.BROKEN
+    elif changed:
+        link = LinkState.CHANGED
+    else:
+        link = LinkState.OK
+    Source.objects.filter(pk=capture.source_id).update(link_state=link)
+    if status < 400:
+        recheck_quotes(source=capture.source)
 
 
 def latest_readable_capture(source):
-    from .models import Capture
-
+    """The source's latest capture with a readable page (a read: the quote check's text)."""
     return (
         Capture.objects.succeeded()
         .filter(source=source, http_status__lt=400)
@@ -372,6 +497,7 @@ def latest_readable_capture(source):
     )
 
 
+@service
 def check_quote(*, citation, capture=None):
     """Whether the citation's quote is in its source's latest readable capture."""
     from .capture import match_quote
@@ -388,20 +514,19 @@ def check_quote(*, citation, capture=None):
     return fields["quote_check"]
 
 
+@service
 def recheck_quotes(*, source):
     capture = latest_readable_capture(source)
     for citation in source.citations.exclude(quote="").only("pk", "quote", "source_id"):
         check_quote(citation=citation, capture=capture)
 
 
+@service(atomic=False)
 def recapture_sources(*, older_than, by=None):
     """Queue a new capture of every source with a URL not captured since `older_than` ago.
 
-    Returns how many were queued (link rot: the captures compare hash and text when done)."""
-    from django.db.models import Exists, OuterRef
-
-    from .models import Capture, Source
-
+    Returns how many were queued (link rot: the captures compare hash and text when done).
+    Each request commits on its own, so one failure midway keeps the ones queued before."""
     fail_stale_captures()
     cutoff = timezone.now() - older_than
     recent = Capture.objects.filter(source=OuterRef("pk"), requested_at__gte=cutoff)
@@ -415,7 +540,7 @@ def recapture_sources(*, older_than, by=None):
 # Propositions and stances -----------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def create_proposition(
     *, by, statement, description="", slug="", status=None, rationale="", at=None
 ):
@@ -434,7 +559,7 @@ def create_proposition(
     return proposition
 
 
-@transaction.atomic
+@service
 def proposition_set_status(*, proposition, status, rationale="", by, at=None):
     """Record a proposition's verdict: append to its timeline and make it current.
 
@@ -455,7 +580,7 @@ def _touch(proposition):
     Proposition.objects.filter(pk=proposition.pk).update(updated_at=timezone.now())
 
 
-@transaction.atomic
+@service
 def set_stance(*, claim, proposition, stance, note="", by):
     """Attach `claim` to `proposition` with `stance`, or change the stance it already has."""
     existing = Stance.objects.select_for_update().filter(claim=claim, proposition=proposition)
@@ -468,18 +593,14 @@ def set_stance(*, claim, proposition, stance, note="", by):
     return row
 
 
-@transaction.atomic
+@service
 def remove_stance(*, stance, by):
     _audit(stance, by, "stance removed")
     stance.delete()
     _touch(stance.proposition)
 
 
-class StaleClaims(Exception):
-    pass
-
-
-@transaction.atomic
+@service
 def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
     """Give each listed claim the verdict its stance implies (claim_set_status, one entry in
     each timeline), all in one transaction.
@@ -513,11 +634,8 @@ def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
     return applied, skipped
 
 
-@transaction.atomic
-def update_proposition(proposition, *, by, expected_version):
-    """Save an edit of a proposition's statement, slug or description (not its verdict)."""
-    current = Proposition.objects.select_for_update().get(pk=proposition.pk)
-    # The verdict is not edited here: keep what proposition_set_status last wrote, so the
-    # history row of this save doesn't show the verdict the editor loaded.
-    proposition.status, proposition.status_rationale = current.status, current.status_rationale
-    return save_versioned(proposition, by=by, expected_version=expected_version)
+@service
+def update_proposition(proposition, *, by, version):
+    """Save an edit of a proposition's statement, slug or description (not its verdict:
+    save_versioned keeps what proposition_set_status last wrote)."""
+    return save_versioned(proposition, by=by, version=version)

@@ -16,6 +16,7 @@ from django.views.generic.edit import UpdateView
 from . import charts, exports, imports, jsonld, services
 from .changes import Changes
 from .changes import csv_lines as changes_csv_lines
+from .db import clean_query
 from .filters import ClaimFilter
 from .forms import (
     ActorForm,
@@ -39,6 +40,7 @@ from .models import (
     verdict_as_of,
 )
 from .permissions import AccessMixin, permission_required, read_access_required
+from .versioning import VersionConflict
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ class VersionedEditMixin:
         try:
             with transaction.atomic():
                 self.object = self.save_form(form)
-        except services.VersionConflict as conflict:
+        except VersionConflict as conflict:
             form.refuse_stale_save(conflict.current)
             return self.render_to_response(self.get_context_data(form=form), status=409)
         except IntegrityError:
@@ -215,7 +217,7 @@ class VersionedEditMixin:
         if form.instance.pk is None:
             return services.create_record(form.instance, by=self.request.user)
         return services.save_versioned(
-            form.instance, by=self.request.user, expected_version=form.cleaned_data["version"]
+            form.instance, by=self.request.user, version=form.cleaned_data["version"]
         )
 
     def get_object(self, queryset=None):
@@ -285,6 +287,7 @@ class ClaimFormMixin(VersionedEditMixin):
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
+        # One transaction (form_valid's): the claim and its stance are saved together.
         claim = self._save_claim(form)
         if form.cleaned_data.get("proposition"):
             services.set_stance(
@@ -296,30 +299,18 @@ class ClaimFormMixin(VersionedEditMixin):
         return claim
 
     def _save_claim(self, form):
-        user = self.request.user
-        citations = self.formset.citations(by=user)
+        data, citations = form.cleaned_data, self.formset.citations()
+        fields = {name: data[name] for name in ClaimForm.Meta.fields}
         if form.instance.pk is None:
-            data = form.cleaned_data
-            return services.create_claim(
-                by=user,
-                actor=data["actor"],
-                headline=data["headline"],
-                text=data["text"],
-                stated_on=data["stated_on"],
-                citations=citations,
-            )
-        claim = super().save_form(form)
-        for citation in form.cleaned_data.get("remove_citations", ()):
-            services.delete_record(citation, by=user)
-        for citation in citations:
-            services.add_citation(
-                claim=claim,
-                source=citation.source,
-                role=citation.role,
-                quote=citation.quote,
-                by=user,
-            )
-        return claim
+            return services.create_claim(by=self.request.user, citations=citations, **fields)
+        return services.update_claim(
+            claim=form.instance,
+            changes=fields,
+            add_citations=citations,
+            remove_citations=data.get("remove_citations", ()),
+            by=self.request.user,
+            version=data["version"],
+        )
 
     def get_success_url(self):
         return self.object.get_absolute_url()
@@ -361,14 +352,7 @@ class ClaimDeleteView(RecordDeleteView):
     model = Claim
 
     def consequences(self):
-        claim = self.object
-        return {
-            "blocked": "",
-            "also": [
-                f"its citations ({claim.citations.count()}); the sources themselves stay",
-                f"its verdict timeline ({claim.status_changes.count()} entries)",
-            ],
-        }
+        return {"blocked": "", "also": services.claim_delete_consequences(self.object)}
 
     def get_success_url(self):
         return reverse("claims:claim-list")
@@ -390,7 +374,7 @@ class SearchListMixin(LenientPaginationMixin):
 
     @cached_property
     def search_query(self):
-        return self.request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
+        return clean_query(self.request.GET.get("q", ""), MAX_SEARCH_LENGTH)
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
@@ -462,7 +446,7 @@ class ActorDetailView(AccessMixin, DetailView):
 def actor_suggest(request):
     """Actors whose name, short name, alias or slug starts with ?q= (case and accents
     ignored), at most MAX_SUGGESTIONS, for the actor boxes' suggestion lists."""
-    text = request.GET.get("q", "").replace("\x00", "")[:LOOKUP_KEY_LENGTH]
+    text = clean_query(request.GET.get("q", ""), LOOKUP_KEY_LENGTH)
     actors = Actor.objects.suggest(text).only("name", "short_name", "slug")
     results = [{"name": a.name, "short_name": a.short_name, "slug": a.slug} for a in actors]
     return JsonResponse({"results": results})

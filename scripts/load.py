@@ -294,7 +294,7 @@ class User(threading.Thread):
                 "headline": headline,
                 "text": f"Written by the load test, run {self.run_id}.",
                 "stated_on": "2024-10-18",
-                "expected_version": "",
+                "version": "",
                 "citations-TOTAL_FORMS": "0",
                 "citations-INITIAL_FORMS": "0",
                 "citations-MIN_NUM_FORMS": "0",

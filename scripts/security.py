@@ -409,7 +409,7 @@ def main():
                         "published_on": "2024-10-18",
                         "archive_url": "",
                         "notes": "",
-                        "expected_version": "",
+                        "version": "",
                         "csrfmiddlewaretoken": cookies.get("csrftoken", ""),
                         "_save": "Save",
                     }

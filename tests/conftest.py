@@ -60,8 +60,14 @@ def admin(db):
 
 
 @pytest.fixture
-def users(reader, analyst, admin):
-    return {"reader": reader, "analyst": analyst, "admin": admin}
+def norole(db):
+    """Signed in, in no role group: reads nothing, writes nothing."""
+    return UserFactory(username="norole")
+
+
+@pytest.fixture
+def users(reader, analyst, admin, norole):
+    return {"reader": reader, "analyst": analyst, "admin": admin, "norole": norole}
 
 
 @pytest.fixture

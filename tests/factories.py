@@ -3,8 +3,21 @@ import datetime
 import factory
 from django.contrib.auth.models import Group, Permission, User
 
+from claims import services
 from claims.models import Actor, Citation, Claim, Source
 from claims.roles import sync_roles
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """Creates its rows through services.create_record, as the app does: no test data is
+    written past the services (tests/test_write_paths.py checks every write)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.create_record(model_class(*args, **kwargs), by=None)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,7 +50,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         user.save()
 
 
-class ActorFactory(factory.django.DjangoModelFactory):
+class ActorFactory(ServiceFactory):
     class Meta:
         model = Actor
 
@@ -47,7 +60,7 @@ class ActorFactory(factory.django.DjangoModelFactory):
     country = "KR"
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(ServiceFactory):
     class Meta:
         model = Source
 
@@ -59,7 +72,8 @@ class SourceFactory(factory.django.DjangoModelFactory):
 
 
 class ClaimFactory(factory.django.DjangoModelFactory):
-    """A claim with no timeline; use services.create_claim when the timeline matters."""
+    """A claim made by services.create_claim, so it has the first entry of its timeline.
+    `status` (and `status_rationale`) give that entry another verdict than unverified."""
 
     class Meta:
         model = Claim
@@ -69,8 +83,12 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     text = factory.LazyAttribute(lambda c: f"{c.headline}: what the actor said in full.")
     stated_on = datetime.date(2024, 10, 18)
 
+    @classmethod
+    def _create(cls, model_class, *, status=Claim.Status.UNVERIFIED, status_rationale="", **kw):
+        return services.create_claim(by=None, status=status, rationale=status_rationale, **kw)
 
-class CitationFactory(factory.django.DjangoModelFactory):
+
+class CitationFactory(ServiceFactory):
     class Meta:
         model = Citation
 

@@ -1,4 +1,4 @@
-"""Records whose every text field holds script-injection payloads (issue 7, stored XSS).
+"""Records whose every text field holds script-injection payloads (stored XSS).
 
 Each field's value starts with its own tag (ANAME, SNOTES, ...) so a test can name the field
 a page failed to show literally."""

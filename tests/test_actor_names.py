@@ -87,7 +87,7 @@ def test_an_exact_slug_wins_over_another_actors_alias(actors):
 def test_lookup_keys_follow_a_renamed_actor(actors, analyst):
     kremlin = actors["kremlin"]
     kremlin.aliases = "Kreml"
-    services.save_versioned(kremlin, by=analyst, expected_version=kremlin.version)
+    services.save_versioned(kremlin, by=analyst, version=kremlin.version)
     assert Actor.objects.resolve("kreml") == kremlin
     assert not ActorName.objects.filter(key=lookup_key("Кремль")).exists()
 

@@ -1,8 +1,9 @@
 """Who may open and post to every admin page of every registered model, by role.
 
-anonymous and reader (not staff) are sent to the admin login; analyst has the role's model
-permissions (view/add/change on the domain, delete only citations, no users or groups); admin
-has everything. A model registered later without a row here fails the first test."""
+anonymous, a user with no role and reader (not staff) are sent to the admin login; analyst
+has the role's model permissions (view/add/change on the domain, delete only citations, no
+users or groups); admin has everything. A model registered later without a row here fails
+the first test."""
 
 import pytest
 from django.contrib import admin
@@ -15,7 +16,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "reader", "analyst", "admin"]
+ROLES = ["anonymous", "norole", "reader", "analyst", "admin"]
 # model label: what the analyst may do there
 ANALYST_RIGHTS = {
     "claims.actor": {"view", "add", "change"},
@@ -39,12 +40,12 @@ MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
 def client_for(role):
     client = Client()
     if role != "anonymous":
-        client.force_login(UserFactory(username=role, role=role))
+        client.force_login(UserFactory(username=role, role=None if role == "norole" else role))
     return client
 
 
 def expected(role, model, action):
-    if role in ("anonymous", "reader"):
+    if role in ("anonymous", "norole", "reader"):
         return 302  # to the admin login: not staff
     if role == "admin":
         return 200
@@ -88,7 +89,7 @@ def test_admin_delete_by_role_changes_the_database_only_when_allowed(demo, role,
     before = snapshot()
     response = client_for(role).post(url, {"post": "yes"})
     allowed = role == "admin" or (role == "analyst" and model is Citation)
-    if role in ("anonymous", "reader"):
+    if role in ("anonymous", "norole", "reader"):
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
     else:

@@ -15,7 +15,7 @@ def actor_form(actor, **changes):
         "slug": actor.slug,
         "kind": actor.kind,
         "country": actor.country,
-        "expected_version": actor.version,
+        "version": actor.version,
     }
     return data | changes
 

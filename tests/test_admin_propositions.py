@@ -51,7 +51,7 @@ def test_admin_creates_a_proposition_with_a_stance_through_the_services(admin_cl
         "statement": "North Koreans were in Donetsk",
         "slug": "",
         "description": "",
-        "expected_version": "",
+        "version": "",
         "stances-TOTAL_FORMS": "1",
         "stances-INITIAL_FORMS": "0",
         "stances-0-claim": str(claim.pk),

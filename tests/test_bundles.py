@@ -163,7 +163,7 @@ def hard_story(analyst):
 def test_demo_loads_once_so_edits_and_deletions_survive_a_later_run(demo):
     edited = Claim.objects.get(actor__slug="kremlin")
     edited.headline = "The Kremlin called it fake news"
-    services.save_versioned(edited, by=None, expected_version=edited.version)
+    services.save_versioned(edited, by=None, version=edited.version)
     deleted = Claim.objects.get(actor__slug="ukrainian-media")
     services.delete_record(deleted, by=None)
     call_command("load_demo", stdout=io.StringIO())

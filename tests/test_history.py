@@ -30,7 +30,7 @@ def test_admin_edit_records_the_user(admin_client, admin):
             "slug": actor.slug,
             "kind": "agency",
             "country": "KR",
-            "expected_version": actor.version,
+            "version": actor.version,
         },
     )
     assert response.status_code == 302
@@ -66,11 +66,11 @@ def test_admin_can_revert_to_an_earlier_version(admin_client, admin):
     actor = ActorFactory(name="Original")
     first = actor.history.latest()
     actor.name = "Changed"
-    services.save_versioned(actor, by=admin, expected_version=actor.version)
+    services.save_versioned(actor, by=admin, version=actor.version)
     url = reverse("admin:claims_actor_simple_history", args=[actor.pk, first.history_id])
     form = admin_client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data["expected_version"] = form.fields["expected_version"].initial
+    data["version"] = form.fields["version"].initial
     response = admin_client.post(url, data)
     assert response.status_code == 302
     assert Actor.objects.get(pk=actor.pk).name == "Original"

@@ -193,7 +193,7 @@ def test_claim_list_page_never_500s_on_hostile_parameters(
     assert database_state() == before
 
 
-# The admin's add forms exist on every branch: every field gets hostile input too.
+# Every field of the admin's add forms gets hostile input too.
 ADMIN_FORMS = {
     "claim": (
         "/admin/claims/claim/add/",
@@ -249,7 +249,7 @@ def test_admin_add_forms_refuse_hostile_input_without_500(story, admin_client, f
 
 
 # The admin's lists take their own filter parameters (list_filter, search, ordering, page,
-# date hierarchy); wapiti found NUL characters in them gave a 500 on PostgreSQL.
+# date hierarchy); NUL characters in them gave a 500 on PostgreSQL, which can't store them.
 ADMIN_LISTS = {
     "/admin/claims/claim/": [
         "q",

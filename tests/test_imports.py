@@ -378,8 +378,7 @@ def test_import_still_refuses_what_the_database_constraints_refuse(db, monkeypat
 
 
 def test_a_locked_database_during_an_upload_is_the_friendly_503(analyst_client, monkeypatch):
-    # The 503 comes from claims.middleware (the `hardening` branch); skipped until it lands.
-    pytest.importorskip("claims.middleware")
+    # claims.middleware turns a database locked for too long into this 503.
     from django.db import OperationalError
 
     def locked(*args, **kwargs):

@@ -203,7 +203,7 @@ def test_apply_skips_a_claim_edited_since_the_page_was_shown():
     services.set_stance(claim=claim, proposition=proposition, stance="asserts", by=None)
     shown = {claim.pk: _shown(claim)}
     claim.text = "Edited."
-    services.save_versioned(claim, by=None, expected_version=claim.version)
+    services.save_versioned(claim, by=None, version=claim.version)
     applied, skipped = services.apply_proposition_verdict(
         proposition=proposition, claim_versions=shown, rationale="Follows.", by=None
     )

@@ -1,4 +1,4 @@
-"""Scale (issue 6), on small data: the generator, bounded counts, constant query counts and
+"""Scale (a million claims), on small data: the generator, bounded counts, constant query counts and
 the indexes each list query uses. Timings live in bench/, never here."""
 
 import json
@@ -9,17 +9,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from claims.db import approximate_count, estimated_row_count
 from claims.filters import ClaimFilter
 from claims.listing import CLAIM_ORDER
-from claims.models import (
-    Actor,
-    Citation,
-    Claim,
-    Source,
-    StatusChange,
-    approximate_count,
-    estimated_row_count,
-)
+from claims.models import Actor, Citation, Claim, Source, StatusChange
 from tests.factories import ActorFactory
 
 

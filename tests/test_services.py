@@ -1,10 +1,10 @@
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import services
-from claims.models import Citation, Claim, StatusChange
+from claims.models import Citation, Claim, Source, StatusChange
 from tests.factories import ActorFactory, ClaimFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +86,11 @@ def test_save_versioned_refuses_a_stale_edit(analyst):
     claim = ClaimFactory(headline="first")
     stale_version = claim.version
     claim.headline = "second"
-    services.save_versioned(claim, by=analyst, expected_version=stale_version)
+    services.save_versioned(claim, by=analyst, version=stale_version)
     stale = Claim.objects.get(pk=claim.pk)
     stale.headline = "third"
     with pytest.raises(services.VersionConflict):
-        services.save_versioned(stale, by=analyst, expected_version=stale_version)
+        services.save_versioned(stale, by=analyst, version=stale_version)
     assert Claim.objects.get(pk=claim.pk).headline == "second"
 
 
@@ -99,7 +99,7 @@ def test_save_versioned_does_not_overwrite_the_status(analyst):
     form_copy = Claim.objects.get(pk=claim.pk)
     services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
     form_copy.headline = "Edited headline"
-    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     claim.refresh_from_db()
     assert (claim.headline, claim.status) == ("Edited headline", "denied")
 
@@ -109,7 +109,7 @@ def test_save_versioned_history_shows_no_status_rollback(analyst):
     form_copy = Claim.objects.get(pk=claim.pk)
     services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
     form_copy.headline = "Edited headline"
-    services.save_versioned(form_copy, by=analyst, expected_version=form_copy.version)
+    services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     latest = claim.history.latest("history_date")
     assert (latest.headline, latest.status, latest.status_rationale) == (
         "Edited headline",
@@ -128,3 +128,59 @@ def test_status_change_dated_before_the_latest_one_is_refused(analyst):
     assert "at" in refused.value.message_dict
     claim.refresh_from_db()
     assert (claim.status, claim.status_changes.count()) == ("unverified", 1)
+
+
+def test_update_claim_edits_fields_and_citations_in_one_step(analyst):
+    claim = new_claim(analyst)
+    old = services.add_citation(claim=claim, source=SourceFactory(), role="appearance", by=analyst)
+    kept_source = SourceFactory()
+    services.update_claim(
+        claim=claim,
+        changes={"headline": "Edited"},
+        add_citations=[
+            services.CitationSpec(source=kept_source, role="evidence", quote="q"),
+            services.CitationSpec(new_source_title="Typed", new_source_url="https://e.org/t"),
+        ],
+        remove_citations=[old],
+        by=analyst,
+        version=claim.version,
+    )
+    claim = Claim.objects.get(pk=claim.pk)
+    assert (claim.headline, claim.version, claim.updated_by) == ("Edited", 2, analyst)
+    assert sorted(claim.citations.values_list("source__title", "role", "quote")) == [
+        (kept_source.title, "evidence", "q"),
+        ("Typed", "appearance", ""),
+    ]
+    assert claim.history.latest().history_user == analyst
+
+
+def test_update_claim_on_a_stale_version_writes_nothing(analyst):
+    claim = new_claim(analyst)
+    services.save_versioned(claim, by=analyst, version=claim.version)  # someone else, first
+    stale = Claim.objects.get(pk=claim.pk)
+    with pytest.raises(services.VersionConflict):
+        services.update_claim(
+            claim=stale,
+            changes={"headline": "Late"},
+            add_citations=[services.CitationSpec(new_source_title="Never made")],
+            by=analyst,
+            version=1,
+        )
+    assert Claim.objects.get(pk=claim.pk).headline == "North Korea sent troops"
+    assert not Citation.objects.exists()
+    assert not Source.objects.filter(title="Never made").exists()
+
+
+def test_delete_claim_is_for_admins_and_says_what_went(analyst, admin):
+    claim = new_claim(analyst)
+    services.add_citation(claim=claim, source=SourceFactory(), role="appearance", by=analyst)
+    with pytest.raises(PermissionDenied):
+        services.delete_claim(claim, by=analyst)
+    assert Claim.objects.filter(pk=claim.pk).exists()
+    gone = services.delete_claim(claim, by=admin)
+    assert gone == [
+        "its citations (1); the sources themselves stay",
+        "its verdict timeline (1 entries)",
+    ]
+    assert not Claim.objects.filter(pk=claim.pk).exists()
+    assert not StatusChange.objects.exists() and not Citation.objects.exists()

@@ -1,4 +1,4 @@
-"""Stored XSS outside the HTML pages (issue 7): JSON-LD, the Atom feed, the exports, and
+"""Stored XSS outside the HTML pages: JSON-LD, the Atom feed, the exports, and
 script URLs refused as source links. The pages themselves: tests/e2e/test_stored_xss.py."""
 
 import csv

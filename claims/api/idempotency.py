@@ -19,6 +19,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from claims import services
 from claims.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -107,7 +108,7 @@ class IdempotentWritesMixin:
             if record.request_hash != request_hash:
                 raise KeyReused()
             raise _Replay(record)
-        IdempotencyKey.objects.filter(expires_at__lte=now).delete()
+        services.forget_expired_api_answers(now)
         self._idempotency = (key, request_hash, now)
 
     def handle_exception(self, exc):
@@ -121,7 +122,7 @@ class IdempotentWritesMixin:
     def _save_answer(self, response):
         key, request_hash, now = self._idempotency
         body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)
-        IdempotencyKey.objects.create(
+        services.remember_api_answer(
             user=self.request.user,
             key=key,
             request_hash=request_hash,

@@ -1,27 +1,20 @@
-"""The API's roles are the UI's: migration 0003's groups and their model permissions."""
+"""The API's roles are the UI's: migration 0003's groups and their model permissions, and
+reading decided by the pages' read rule (claims.permissions.can_read)."""
 
-from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
-VIEW = "%(app_label)s.view_%(model_name)s"
+from claims.permissions import can_read
 
 
 class RolePermissions(DjangoModelPermissions):
-    """Readers read (view_*), analysts create and change (add_*, change_*), admins delete.
+    """Readers read, analysts create and change (add_*, change_*), admins delete.
 
-    Unlike DRF's default, reading needs the view permission too, and CLAIMTRACKER_PUBLIC_READ
-    opens reads to everyone, as it does for the HTML pages."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": [VIEW],
-        "HEAD": [VIEW],
-        "OPTIONS": [VIEW],
-    }
+    Unlike DRF's default, reading needs the view permission too (can_read, which also
+    honours CLAIMTRACKER_PUBLIC_READ), exactly as for the HTML pages."""
 
     def has_permission(self, request, view):
-        if request.method in SAFE_METHODS and settings.CLAIMTRACKER_PUBLIC_READ:
-            return True
+        if request.method in SAFE_METHODS:
+            return can_read(request.user, self._queryset(view).model)
         return super().has_permission(request, view)
 
 
@@ -36,7 +29,7 @@ class CanChangeStatus(DjangoModelPermissions):
 
 class ReadAccess(BasePermission):
     """The pages' read rule, for the schema and the docs (SPECTACULAR_SETTINGS
-    SERVE_PERMISSIONS): signed in, or anyone when CLAIMTRACKER_PUBLIC_READ is on."""
+    SERVE_PERMISSIONS)."""
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated or settings.CLAIMTRACKER_PUBLIC_READ
+        return can_read(request.user)

@@ -83,9 +83,7 @@ class VersionedSerializer(serializers.ModelSerializer):
         expected = validated_data.pop("version")
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return services.save_versioned(
-            instance, by=self.context["request"].user, expected_version=expected
-        )
+        return services.save_versioned(instance, by=self.context["request"].user, version=expected)
 
 
 class ActorNameRelatedField(serializers.SlugRelatedField):
@@ -378,7 +376,7 @@ class PropositionSerializer(VersionedSerializer):
         for name, value in validated_data.items():
             setattr(instance, name, value)
         return services.update_proposition(
-            instance, by=self.context["request"].user, expected_version=expected
+            instance, by=self.context["request"].user, version=expected
         )
 
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from claims import services
 from claims.changes import CHANGE_ORDER, Changes
+from claims.db import clean_query
 from claims.filters import ClaimFilter
 from claims.models import Actor, Citation, Claim, Proposition, Source, Stance, StatusChange
 
@@ -226,7 +227,7 @@ class PropositionViewSet(ServiceModelViewSet):
         if self.action != "list":
             return propositions
         params = self.request.query_params
-        query = params.get("q", "").replace("\x00", "")[:300]
+        query = clean_query(params.get("q", ""), 300)
         status_ = params.get("status")
         if status_ and status_ not in Claim.Status.values:
             raise ValidationError({"status": [f"Unknown status {status_!r}."]})

@@ -4,10 +4,10 @@ import pytest
 
 from claims.models import Actor, Claim, Source, StatusChange
 
-READ_ROLES = [(None, 403), ("reader", 200), ("analyst", 200), ("admin", 200)]
-WRITE_ROLES = [(None, 403), ("reader", 403), ("analyst", 201), ("admin", 201)]
-CHANGE_ROLES = [(None, 403), ("reader", 403), ("analyst", 200), ("admin", 200)]
-DELETE_ROLES = [(None, 403), ("reader", 403), ("analyst", 403), ("admin", 204)]
+READ_ROLES = [(None, 403), ("norole", 403), ("reader", 200), ("analyst", 200), ("admin", 200)]
+WRITE_ROLES = [(None, 403), ("norole", 403), ("reader", 403), ("analyst", 201), ("admin", 201)]
+CHANGE_ROLES = [(None, 403), ("norole", 403), ("reader", 403), ("analyst", 200), ("admin", 200)]
+DELETE_ROLES = [(None, 403), ("norole", 403), ("reader", 403), ("analyst", 403), ("admin", 204)]
 
 
 def _detail_url(kind, story):

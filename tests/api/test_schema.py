@@ -27,6 +27,14 @@ def test_anonymous_cannot_read_the_schema_or_the_docs(client, db, url):
     assert b"openapi" not in response.content and b"SwaggerUIBundle" not in response.content
 
 
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/", "/api/docs/?script="])
+def test_a_user_without_a_role_cannot_read_the_schema_or_the_docs(client, norole, url):
+    client.force_login(norole)
+    response = client.get(url)
+    assert response.status_code == 403
+    assert b"openapi" not in response.content and b"SwaggerUIBundle" not in response.content
+
+
 def test_public_read_opens_the_schema_to_everyone(client, db, settings):
     settings.CLAIMTRACKER_PUBLIC_READ = True
     response = client.get("/api/schema/?format=json")

@@ -53,10 +53,10 @@ def test_changing_the_url_queues_a_capture_but_other_edits_do_not(capture_settin
     source = new_source(page_server.url("/quote"))
     run(source.captures.get())
     source.title = "Renamed"
-    services.save_versioned(source, by=None, expected_version=source.version)
+    services.save_versioned(source, by=None, version=source.version)
     assert source.captures.count() == 1
     source.url = page_server.url("/noquote")
-    services.save_versioned(source, by=None, expected_version=source.version)
+    services.save_versioned(source, by=None, version=source.version)
     assert source.captures.active().get().url == page_server.url("/noquote")
 
 
@@ -154,7 +154,7 @@ def test_a_page_that_now_answers_404_is_marked_broken(capture_settings, page_ser
     source = SourceFactory(url=page_server.url("/quote"))
     run(services.request_capture(source=source))
     source.url = page_server.url("/missing")
-    services.save_versioned(source, by=None, expected_version=source.version)
+    services.save_versioned(source, by=None, version=source.version)
     run(source.captures.active().get())
     source.refresh_from_db()
     assert source.link_state == "broken"
@@ -217,7 +217,11 @@ def test_recapture_rejects_a_bad_age(capture_settings):
 
 def test_who_asked_for_a_capture_is_recorded(capture_settings):
     analyst = UserFactory(username="analyst", role="analyst")
-    capture = services.request_capture(source=SourceFactory(), by=analyst)
+    source = services.create_record(Source(title="Report", url="https://e.org/r"), by=analyst)
+    assert source.captures.get().requested_by == analyst
+    source = SourceFactory(url="")
+    source.url = "https://e.org/later"
+    capture = services.request_capture(source=source, by=analyst)
     assert capture.requested_by == analyst
 
 

@@ -1,4 +1,4 @@
-"""Stored XSS (issue 7): payloads saved in every text field render inert on every page that
+"""Stored XSS: payloads saved in every text field render inert on every page that
 shows them, in real Chromium. The browser context bypasses the Content-Security-Policy, so
 an injected script or handler would really run: escaping alone must keep the pages safe.
 

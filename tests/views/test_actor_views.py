@@ -150,7 +150,7 @@ def test_stale_actor_edit_is_409_and_names_the_change(analyst_client, admin, act
     stale = actor_form_data(actor, description="Mine")
     first = Actor.objects.get(pk=actor.pk)
     first.country = "UA"
-    services.save_versioned(first, by=admin, expected_version=actor.version)
+    services.save_versioned(first, by=admin, version=actor.version)
     response = analyst_client.post(edit_url(actor), stale)
     assert response.status_code == 409
     assert "Country: “RU” → “UA”" in response.content.decode()
@@ -185,7 +185,7 @@ def test_stale_actor_edit_shows_the_other_persons_values_in_untouched_fields(
     stale = actor_form_data(actor, description="Mine")
     first = Actor.objects.get(pk=actor.pk)
     first.country, first.name = "UA", "Their name"
-    services.save_versioned(first, by=admin, expected_version=actor.version)
+    services.save_versioned(first, by=admin, version=actor.version)
     response = analyst_client.post(edit_url(actor), stale)
     form = response.context["form"]
     assert response.status_code == 409
@@ -197,7 +197,7 @@ def test_stale_actor_edit_says_so_once(analyst_client, admin, actor):
     stale = actor_form_data(actor, description="Mine")
     first = Actor.objects.get(pk=actor.pk)
     first.country = "UA"
-    services.save_versioned(first, by=admin, expected_version=actor.version)
+    services.save_versioned(first, by=admin, version=actor.version)
     response = analyst_client.post(edit_url(actor), stale)
     assert response.status_code == 409
     assert response.content.decode().count("Someone else saved this record") == 1

@@ -16,4 +16,4 @@ def test_admin_change_form_carries_the_version(analyst_client, claim, model):
     obj = {"actor": claim.actor, "source": claim.citations.get().source, "claim": claim}[model]
     response = analyst_client.get(reverse(f"admin:claims_{model}_change", args=[obj.pk]))
     assert response.status_code == 200
-    assert f'name="expected_version" value="{obj.version}"'.encode() in response.content
+    assert f'name="version" value="{obj.version}"'.encode() in response.content

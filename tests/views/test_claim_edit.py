@@ -148,7 +148,7 @@ def test_stale_edit_is_refused_with_what_changed_and_keeps_the_input(analyst_cli
     stale = claim_form_data(claim, headline="My headline", text="My text")
     first = Claim.objects.get(pk=claim.pk)
     first.headline = "Their headline"
-    services.save_versioned(first, by=admin, expected_version=claim.version)
+    services.save_versioned(first, by=admin, version=claim.version)
 
     response = analyst_client.post(edit_url(claim), stale)
 
@@ -165,7 +165,7 @@ def test_saving_again_after_a_conflict_overwrites_on_purpose(analyst_client, adm
     stale = claim_form_data(claim, headline="My headline")
     first = Claim.objects.get(pk=claim.pk)
     first.headline = "Their headline"
-    services.save_versioned(first, by=admin, expected_version=claim.version)
+    services.save_versioned(first, by=admin, version=claim.version)
     response = analyst_client.post(edit_url(claim), stale)
     again = dict(stale, version=str(response.context["form"]["version"].value()))
     assert analyst_client.post(edit_url(claim), again).status_code == 302
@@ -175,7 +175,7 @@ def test_saving_again_after_a_conflict_overwrites_on_purpose(analyst_client, adm
 def test_stale_edit_adds_no_citation(analyst_client, admin, claim):
     stale = with_citation(claim_form_data(claim), new_source_title="New one")
     first = Claim.objects.get(pk=claim.pk)
-    services.save_versioned(first, by=admin, expected_version=claim.version)
+    services.save_versioned(first, by=admin, version=claim.version)
     assert analyst_client.post(edit_url(claim), stale).status_code == 409
     assert claim.citations.count() == 1 and not Source.objects.filter(title="New one").exists()
 
@@ -263,7 +263,7 @@ def test_saving_again_after_a_conflict_keeps_the_other_persons_change(analyst_cl
     stale = claim_form_data(claim, text="My text")
     first = Claim.objects.get(pk=claim.pk)
     first.headline = "Their headline"
-    services.save_versioned(first, by=admin, expected_version=claim.version)
+    services.save_versioned(first, by=admin, version=claim.version)
 
     refused = analyst_client.post(edit_url(claim), stale)
     form = refused.context["form"]
@@ -281,7 +281,7 @@ def test_a_conflict_keeps_the_users_own_change_to_a_field_the_other_changed(
     stale = claim_form_data(claim, headline="My headline")
     first = Claim.objects.get(pk=claim.pk)
     first.headline = "Their headline"
-    services.save_versioned(first, by=admin, expected_version=claim.version)
+    services.save_versioned(first, by=admin, version=claim.version)
     response = analyst_client.post(edit_url(claim), stale)
     assert response.status_code == 409
     assert response.context["form"]["headline"].value() == "My headline"

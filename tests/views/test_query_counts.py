@@ -12,7 +12,7 @@ from tests.factories import ActorFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 SIZES = [5, 50]
-# On PostgreSQL each facet query with a time budget (claims.models.run_within: status counts,
+# On PostgreSQL each facet query with a time budget (claims.db.run_within: status counts,
 # top actors) also sets and restores statement_timeout in a savepoint (tests run inside a
 # transaction): 4 more queries each; outside a transaction 2 more.
 BUDGET = 4 if connection.vendor == "postgresql" else 0

@@ -87,7 +87,7 @@ def test_stale_source_edit_is_409_and_keeps_the_input(analyst_client, admin, sou
     stale = source_form_data(source, notes="My notes")
     first = Source.objects.get(pk=source.pk)
     first.title = "Their title"
-    services.save_versioned(first, by=admin, expected_version=source.version)
+    services.save_versioned(first, by=admin, version=source.version)
     response = analyst_client.post(url, stale)
     assert response.status_code == 409
     assert "Title: “Peskov news conference” → “Their title”" in response.content.decode()
@@ -119,7 +119,7 @@ def test_saving_a_source_again_after_a_conflict_keeps_their_title(analyst_client
     stale = source_form_data(source, notes="My notes")
     first = Source.objects.get(pk=source.pk)
     first.title = "Their title"
-    services.save_versioned(first, by=admin, expected_version=source.version)
+    services.save_versioned(first, by=admin, version=source.version)
     refused = analyst_client.post(url, stale)
     assert refused.status_code == 409
     assert analyst_client.post(url, refused.context["form"].data).status_code == 302
@@ -131,7 +131,7 @@ def test_stale_source_edit_says_so_once(analyst_client, admin, source):
     url = reverse("claims:source-update", kwargs={"pk": source.pk})
     first = Source.objects.get(pk=source.pk)
     first.title = "Their title"
-    services.save_versioned(first, by=admin, expected_version=source.version)
+    services.save_versioned(first, by=admin, version=source.version)
     response = analyst_client.post(url, source_form_data(source, notes="My notes"))
     assert response.status_code == 409
     assert response.content.decode().count("Someone else saved this record") == 1

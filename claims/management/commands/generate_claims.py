@@ -22,10 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.text import slugify
 from tqdm import tqdm
 
+from claims import services
 from claims.models import (
     Actor,
     ActorKind,
@@ -564,8 +565,9 @@ class Command(BaseCommand):
             if postgres:
                 # Settings give web connections a 10 s statement_timeout; a bulk load needs none.
                 cursor.execute("SET statement_timeout = 0")
-            with transaction.atomic():
-                models = [Actor, Source, Claim, Citation, StatusChange, Proposition, Stance]
+            models = [Actor, Source, Claim, Citation, StatusChange, Proposition, Stance]
+
+            def write():
                 if postgres:
                     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
                     cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
@@ -597,6 +599,10 @@ class Command(BaseCommand):
                 )
                 for sql in connection.ops.sequence_reset_sql(no_style(), models):
                     cursor.execute(sql)
+                return gen, first_ids, n_propositions, n_stances
+
+            # One service call (one transaction) for the whole load: synthetic rows, no history.
+            gen, first_ids, n_propositions, n_stances = services.load_generated_rows(write)
             if postgres:
                 # VACUUM also sets the visibility map (index-only scans); it can't run inside
                 # a transaction (e.g. a test's), where plain ANALYZE has to do.

@@ -87,8 +87,9 @@ def test_feed_links_to_the_changes_page(reader_client, demo):
 @pytest.mark.parametrize("rows", SIZES)
 def test_changes_page_costs_the_same_at_any_size(analyst_client, django_assert_num_queries, rows):
     make_claims(rows)
-    # session, user, rows, counts (with its time budget)
-    with django_assert_num_queries(4 + BUDGET):
+    # session, user, permissions (user, group: the read rule), rows, counts (with its time
+    # budget)
+    with django_assert_num_queries(6 + BUDGET):
         response = analyst_client.get(reverse("claims:changes"))
     assert len(response.context["changes"].page.rows) == rows
     assert StatusChange.objects.count() == 2 * rows

@@ -16,8 +16,9 @@ LIST_QUERIES = 6
 # session, user, proposition, stance counts, three stance columns, inconsistent claims,
 # story marks, timeline, permissions (user, group)
 DETAIL_QUERIES = 12
-# session, user, top propositions, top actors, cells, propositions, actors
-GRID_QUERIES = 7
+# session, user, permissions (user, group), top propositions, top actors, cells,
+# propositions, actors
+GRID_QUERIES = 9
 
 
 def make_world(count):

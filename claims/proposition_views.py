@@ -359,7 +359,12 @@ class PropositionGridView(AccessMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         filterset = ClaimFilter(request.GET, queryset=Claim.objects.all(), request=request)
-        context = {"filterset": filterset, "rows": [], "propositions": [], "sample_size": f"{COUNT_CAP:,}"}
+        context = {
+            "filterset": filterset,
+            "rows": [],
+            "propositions": [],
+            "sample_size": f"{COUNT_CAP:,}",
+        }
         if not filterset.is_valid():
             context = self.get_context_data(**context)
             return self.render_to_response(context, status=400)

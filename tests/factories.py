@@ -96,3 +96,8 @@ class CitationFactory(ServiceFactory):
     source = factory.SubFactory(SourceFactory)
     role = Citation.Role.APPEARANCE
     quote = "the exact words"
+    # Evidence is graded (the database insists); an appearance is not.
+    credibility = factory.LazyAttribute(lambda c: 6 if c.role == Citation.Role.EVIDENCE else None)
+    direction = factory.LazyAttribute(
+        lambda c: Citation.Direction.CONTEXT if c.role == Citation.Role.EVIDENCE else ""
+    )

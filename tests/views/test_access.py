@@ -68,7 +68,7 @@ WRITE_PAGES = {
     "claim-delete": (lambda w: {"pk": w["claim"].pk}, lambda w: {}, {"admin"}),
     "claim-status": (
         lambda w: {"pk": w["claim"].pk},
-        lambda w: {"status": "denied", "rationale": "Refuted."},
+        lambda w: {"status": "denied", "rationale": "Refuted.", "confidence": "high"},
         {"analyst", "admin"},
     ),
     "claim-import": (lambda w: {}, lambda w: {"file": import_file()}, {"analyst", "admin"}),

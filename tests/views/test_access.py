@@ -151,7 +151,11 @@ def world(claim, actor, source, settings, tmp_path):
     # The claim asserts a confirmed proposition while unverified: "apply" has work to do.
     decided = services.create_proposition(by=None, statement="Troops were sent")
     services.proposition_set_status(
-        proposition=decided, status="confirmed", rationale="Confirmed.", by=None
+        confidence="moderate",
+        proposition=decided,
+        status="confirmed",
+        rationale="Confirmed.",
+        by=None,
     )
     stance = services.set_stance(claim=claim, proposition=decided, stance="asserts", by=None)
     return {

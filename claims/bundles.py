@@ -58,6 +58,9 @@ FORMAT_VERSION = 1
 NOON = datetime.time(12, tzinfo=datetime.UTC)
 KEY_MAX_LENGTH = 200
 REQUIRED = object()
+# A verdict's confidence left out of the file: none for an unverified verdict, "not recorded"
+# (null) for a confirmed or denied one, so files from before confidence was kept stay valid.
+CONFIDENCE_LEFT_OUT = object()
 
 
 class BundleError(Exception):
@@ -223,9 +226,8 @@ VERDICT = {
     "at": Field(moment),
     "status": Field(choice(ClaimStatus)),
     "rationale": Field(text, ""),
-    # Required for confirmed and denied; null: given before confidence was kept ("not
-    # recorded"), carried over as it is.
-    "confidence": Field(optional(choice_or_empty(Confidence)), ""),
+    # null: given before confidence was kept ("not recorded"), carried over as it is.
+    "confidence": Field(optional(choice_or_empty(Confidence)), CONFIDENCE_LEFT_OUT),
     "by": Field(optional(key), None),
 }
 STANCE = {
@@ -653,7 +655,7 @@ def _load_propositions(parsed, claims, authors, by, report, errors):
                     description=record["description"],
                     status=first["status"],
                     rationale=first["rationale"],
-                    confidence=first["confidence"],
+                    confidence=_confidence(first),
                     at=first["at"],
                 ),
             )
@@ -664,7 +666,7 @@ def _load_propositions(parsed, claims, authors, by, report, errors):
                         proposition=proposition,
                         status=verdict["status"],
                         rationale=verdict["rationale"],
-                        confidence=verdict["confidence"],
+                        confidence=_confidence(verdict),
                         by=authors.of(verdict, by),
                         at=verdict["at"],
                     ),
@@ -762,7 +764,7 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
                     stated_on=record["stated_on"],
                     status=first["status"],
                     rationale=first["rationale"],
-                    confidence=first["confidence"],
+                    confidence=_confidence(first),
                     at=first["at"],
                     citations=citations,
                 ),
@@ -774,7 +776,7 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
                         claim=claim,
                         status=verdict["status"],
                         rationale=verdict["rationale"],
-                        confidence=verdict["confidence"],
+                        confidence=_confidence(verdict),
                         by=authors.of(verdict, by),
                         at=verdict["at"],
                     ),
@@ -785,6 +787,12 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
         if claim := _write(record["where"], errors, save):
             existing[identity] = claims[record["key"]] = claim
     return claims
+
+
+def _confidence(verdict):
+    if verdict["confidence"] is not CONFIDENCE_LEFT_OUT:
+        return verdict["confidence"]
+    return "" if verdict["status"] == ClaimStatus.UNVERIFIED else services.NOT_RECORDED
 
 
 def _in_timeline(index, write):
@@ -911,7 +919,7 @@ def _source_record(source, source_key):
 
 def _verdict_record(change):
     """One timeline entry, a claim's StatusChange or a proposition's; the confidence left out
-    when none was given (an unverified verdict)."""
+    when leaving it out means the same (_confidence)."""
     record = {
         "at": change.changed_at.astimezone(datetime.UTC).isoformat(),
         "status": change.new_status,
@@ -919,7 +927,8 @@ def _verdict_record(change):
         "confidence": change.confidence,
         "by": change.changed_by.username if change.changed_by else None,
     }
-    if change.confidence == "":
+    left_out = "" if change.new_status == ClaimStatus.UNVERIFIED else services.NOT_RECORDED
+    if change.confidence == left_out:
         del record["confidence"]
     return record
 

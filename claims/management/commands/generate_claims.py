@@ -260,7 +260,7 @@ CONFIDENCES = ("low", "moderate", "high")
 DIRECTIONS = {"confirmed": "supports", "denied": "refutes"}
 PROPOSITION_FIELDS = [
     "id", "statement", "slug", "description", "status", "status_rationale", "created_at",
-    "updated_at", "version",
+    "updated_at", "version", "status_confidence",
 ]  # fmt: skip
 STANCE_FIELDS = ["id", "claim", "proposition", "stance", "note", "created_at"]
 # One claim in this many also bears on the first generated proposition: at 1M claims it has
@@ -537,7 +537,8 @@ def proposition_rows(rng, ids):
         rationale = "" if status == "unverified" else "Generated verdict."
         when = "2026-06-30 12:00:00"
         slug = f"{slugify(statement)[:60].strip('-')}-{pk}"
-        rows.append((str(pk), statement, slug, "", status, rationale, when, when, "1"))
+        confidence = "" if status == "unverified" else CONFIDENCES[pk % 3]
+        rows.append((str(pk), statement, slug, "", status, rationale, when, when, "1", confidence))
     return rows
 
 

@@ -18,7 +18,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import search, services
 from .db import approximate_count, clean_query, estimated_row_count
 from .filters import MAX_QUERY_LENGTH
-from .forms import ActorForm, PropositionForm, SourceForm, TextareaNewlinesMixin
+from .forms import (
+    CONFIDENCE_CHOICES,
+    ActorForm,
+    PropositionForm,
+    SourceForm,
+    TextareaNewlinesMixin,
+)
 from .models import (
     NOTE_MAX_LENGTH,
     Actor,
@@ -172,8 +178,8 @@ class ActorAdmin(VersionedAdmin):
 
 @admin.register(Source)
 class SourceAdmin(VersionedAdmin):
-    list_display = ["title", "publisher", "kind", "published_on", "url"]
-    list_filter = ["kind"]
+    list_display = ["title", "publisher", "kind", "reliability", "published_on", "url"]
+    list_filter = ["kind", "reliability"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
     fields = [*SourceForm.Meta.fields, VERSION_FIELD]
@@ -202,14 +208,14 @@ class CitationInline(TolerantAutocompleteMixin, admin.TabularInline):
     formset = LabelledInlineFormSet
     extra = 1
     autocomplete_fields = ["source"]
-    fields = ["source", "role", "quote", "note"]
+    fields = ["source", "role", "direction", "credibility", "reliability_override", "quote", "note"]
 
 
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "old_status", "new_status", "rationale", "changed_by"]
+    fields = ["changed_at", "old_status", "new_status", "confidence", "rationale", "changed_by"]
     readonly_fields = fields
     ordering = ["changed_at", "pk"]
 
@@ -223,6 +229,12 @@ class StatusChangeInline(admin.TabularInline):
 class StatusActionForm(TextareaNewlinesMixin, forms.Form):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=NOTE_MAX_LENGTH
+    )
+    confidence = forms.ChoiceField(
+        choices=CONFIDENCE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Required for confirmed and denied.",
     )
 
 
@@ -238,8 +250,9 @@ def _status_action(status, plural):
 
 class BulkVerdictMixin:
     """The bulk "Mark selected … confirmed / denied / unverified" actions: one rationale for
-    all, then the model's own status service for each row. Set `verdict_service` (it takes
-    the record under the model's name) and override `verdict_rows` to prefetch."""
+    all (and one confidence), then the model's own status service for each row. Set
+    `verdict_service` (it takes the record under the model's name) and override
+    `verdict_rows` to prefetch."""
 
     verdict_service = None
 
@@ -251,10 +264,14 @@ class BulkVerdictMixin:
         form = StatusActionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             rationale = form.cleaned_data["rationale"]
+            confidence = form.cleaned_data["confidence"]
             try:
-                services.validate_status_change(status=status, rationale=rationale)
+                services.validate_status_change(
+                    status=status, rationale=rationale, confidence=confidence
+                )
             except ValidationError as error:
-                form.add_error("rationale", error.message_dict.get("rationale"))
+                for name, errors in error.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
             else:
                 rows = list(queryset)
                 for row in rows:
@@ -262,6 +279,7 @@ class BulkVerdictMixin:
                         **{meta.model_name: row},
                         status=status,
                         rationale=rationale,
+                        confidence=confidence,
                         by=request.user,
                     )
                 self.message_user(
@@ -331,13 +349,21 @@ class ClaimAdmin(BulkVerdictMixin, VersionedAdmin):
     autocomplete_fields = ["actor"]
     list_select_related = ["actor"]
     paginator = LargeTablePaginator
-    readonly_fields = ["status", "status_rationale", "created_at", "created_by", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_confidence",
+        "status_rationale",
+        "created_at",
+        "created_by",
+        "updated_at",
+    ]
     fields = [
         "actor",
         "headline",
         "text",
         "stated_on",
         "status",
+        "status_confidence",
         "status_rationale",
         "created_at",
         "created_by",
@@ -425,8 +451,8 @@ class CitationAdmin(
     SimpleHistoryAdmin,
 ):
     form = CitationAdminForm
-    list_display = ["claim", "source", "role"]
-    list_filter = ["role"]
+    list_display = ["claim", "source", "role", "direction", "credibility"]
+    list_filter = ["role", "direction", "credibility"]
     search_fields = ["claim__headline", "source__title", "quote"]
     autocomplete_fields = ["claim", "source"]
     list_select_related = ["claim", "source"]
@@ -445,8 +471,8 @@ class CitationAdmin(
 class StatusChangeAdmin(ReadRuleMixin, ListQueryGuardMixin, admin.ModelAdmin):
     """The verdict timeline is append-only: viewable here, written only by the service."""
 
-    list_display = ["claim", "old_status", "new_status", "changed_by", "changed_at"]
-    list_filter = ["new_status", "changed_at"]  # no date_hierarchy: see ClaimAdmin
+    list_display = ["claim", "old_status", "new_status", "confidence", "changed_by", "changed_at"]
+    list_filter = ["new_status", "confidence", "changed_at"]  # no date_hierarchy: see ClaimAdmin
     search_fields = ["claim__headline", "rationale"]
     list_select_related = ["claim", "changed_by"]
     paginator = LargeTablePaginator
@@ -521,7 +547,13 @@ class PropositionAdmin(BulkVerdictMixin, VersionedAdmin):
     list_filter = ["status"]
     search_fields = ["statement", "slug"]
     paginator = LargeTablePaginator
-    readonly_fields = ["status", "status_rationale", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_confidence",
+        "status_rationale",
+        "created_at",
+        "updated_at",
+    ]
     fields = [*PropositionForm.Meta.fields, *readonly_fields, VERSION_FIELD]
     inlines = [StanceInline, PropositionStatusChangeInline]
     actions = [_status_action(s, "propositions") for s in Proposition.Status.values]

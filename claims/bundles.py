@@ -38,8 +38,12 @@ from .models import (
     CitationRole,
     Claim,
     ClaimStatus,
+    Confidence,
+    Credibility,
+    Direction,
     Proposition,
     PropositionStatusChange,
+    Reliability,
     Source,
     SourceKind,
     Stance,
@@ -54,6 +58,9 @@ FORMAT_VERSION = 1
 NOON = datetime.time(12, tzinfo=datetime.UTC)
 KEY_MAX_LENGTH = 200
 REQUIRED = object()
+# A verdict's confidence left out of the file: none for an unverified verdict, "not recorded"
+# (null) for a confirmed or denied one, so files from before confidence was kept stay valid.
+CONFIDENCE_LEFT_OUT = object()
 
 
 class BundleError(Exception):
@@ -111,6 +118,27 @@ def choice(choices):
         return value
 
     return checked
+
+
+def choice_or_empty(choices):
+    """One of `choices`, or "" for none (an appearance has no direction)."""
+    check = choice(choices)
+
+    def checked(value):
+        if value == "":
+            return value
+        try:
+            return check(value)
+        except Invalid:
+            raise Invalid(f'is not one of {", ".join(choices.values)} (or "")') from None
+
+    return checked
+
+
+def credibility(value):
+    if isinstance(value, bool) or value not in Credibility.values:
+        raise Invalid("is not a credibility from 1 to 6")
+    return value
 
 
 def date(value):
@@ -180,17 +208,26 @@ SOURCE = {
     "published_on": Field(optional(date), None),
     "archive_url": Field(text, ""),
     "notes": Field(text, ""),
+    "reliability": Field(choice(Reliability), Reliability.F),
 }
 CITATION = {
     "source": Field(key),
     "role": Field(choice(CitationRole), CitationRole.APPEARANCE),
     "quote": Field(text, ""),
     "note": Field(text, ""),
+    # Evidence only (an appearance leaves them out); evidence without them is 6 and context.
+    "direction": Field(choice_or_empty(Direction), ""),
+    "credibility": Field(optional(credibility), None),
+    "reliability_override": Field(choice_or_empty(Reliability), ""),
 }
+# Written only when they differ from these defaults, so an appearance carries no grades.
+CITATION_GRADE_DEFAULTS = {"direction": "", "credibility": None, "reliability_override": ""}
 VERDICT = {
     "at": Field(moment),
     "status": Field(choice(ClaimStatus)),
     "rationale": Field(text, ""),
+    # null: given before confidence was kept ("not recorded"), carried over as it is.
+    "confidence": Field(optional(choice_or_empty(Confidence)), CONFIDENCE_LEFT_OUT),
     "by": Field(optional(key), None),
 }
 STANCE = {
@@ -599,7 +636,13 @@ def _load_propositions(parsed, claims, authors, by, report, errors):
             report.kept["propositions"] += 1
             continue
         first, *later = record["timeline"] or [
-            {"at": None, "status": ClaimStatus.UNVERIFIED, "rationale": "", "by": None}
+            {
+                "at": None,
+                "status": ClaimStatus.UNVERIFIED,
+                "rationale": "",
+                "confidence": "",
+                "by": None,
+            }
         ]
 
         def save(record=record, first=first, later=later):
@@ -612,6 +655,7 @@ def _load_propositions(parsed, claims, authors, by, report, errors):
                     description=record["description"],
                     status=first["status"],
                     rationale=first["rationale"],
+                    confidence=_confidence(first),
                     at=first["at"],
                 ),
             )
@@ -622,6 +666,7 @@ def _load_propositions(parsed, claims, authors, by, report, errors):
                         proposition=proposition,
                         status=verdict["status"],
                         rationale=verdict["rationale"],
+                        confidence=_confidence(verdict),
                         by=authors.of(verdict, by),
                         at=verdict["at"],
                     ),
@@ -690,6 +735,7 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
                 "at": datetime.datetime.combine(record["stated_on"], NOON),
                 "status": ClaimStatus.UNVERIFIED,
                 "rationale": "",
+                "confidence": "",
                 "by": None,
             }
         ]
@@ -718,6 +764,7 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
                     stated_on=record["stated_on"],
                     status=first["status"],
                     rationale=first["rationale"],
+                    confidence=_confidence(first),
                     at=first["at"],
                     citations=citations,
                 ),
@@ -729,6 +776,7 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
                         claim=claim,
                         status=verdict["status"],
                         rationale=verdict["rationale"],
+                        confidence=_confidence(verdict),
                         by=authors.of(verdict, by),
                         at=verdict["at"],
                     ),
@@ -741,12 +789,18 @@ def _load_claims(parsed, actors, sources, authors, by, report, errors):
     return claims
 
 
+def _confidence(verdict):
+    if verdict["confidence"] is not CONFIDENCE_LEFT_OUT:
+        return verdict["confidence"]
+    return "" if verdict["status"] == ClaimStatus.UNVERIFIED else services.NOT_RECORDED
+
+
 def _in_timeline(index, write):
     """Name the verdict a refusal is about (timeline[2].rationale), not only the claim."""
     try:
         return write()
     except ValidationError as error:
-        verdict_fields = {"status", "rationale", "at"}
+        verdict_fields = {"status", "rationale", "confidence", "at"}
         if not error.message_dict.keys() & verdict_fields:
             raise
         raise ValidationError(
@@ -864,13 +918,30 @@ def _source_record(source, source_key):
 
 
 def _verdict_record(change):
-    """One timeline entry, a claim's StatusChange or a proposition's."""
-    return {
+    """One timeline entry, a claim's StatusChange or a proposition's; the confidence left out
+    when leaving it out means the same (_confidence)."""
+    record = {
         "at": change.changed_at.astimezone(datetime.UTC).isoformat(),
         "status": change.new_status,
         "rationale": change.rationale,
+        "confidence": change.confidence,
         "by": change.changed_by.username if change.changed_by else None,
     }
+    left_out = "" if change.new_status == ClaimStatus.UNVERIFIED else services.NOT_RECORDED
+    if change.confidence == left_out:
+        del record["confidence"]
+    return record
+
+
+def _citation_record(citation, source_key):
+    record = {
+        "source": source_key,
+        **{name: getattr(citation, name) for name in CITATION_FIELDS},
+    }
+    for name, default in CITATION_GRADE_DEFAULTS.items():
+        if record[name] == default:
+            del record[name]
+    return record
 
 
 def _proposition_records(claims):
@@ -898,10 +969,7 @@ def _claim_records(claims, source_keys):
         citations, timelines, stances = defaultdict(list), defaultdict(list), defaultdict(list)
         for citation in Citation.objects.filter(claim_id__in=ids).order_by("pk"):
             citations[citation.claim_id].append(
-                {
-                    "source": source_keys[citation.source_id],
-                    **{name: getattr(citation, name) for name in CITATION_FIELDS},
-                }
+                _citation_record(citation, source_keys[citation.source_id])
             )
         changes = StatusChange.objects.filter(claim_id__in=ids).select_related("changed_by")
         for change in changes.order_by("changed_at", "pk"):

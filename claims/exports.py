@@ -27,10 +27,22 @@ COLUMNS = [
     "stated_on",
     "status",
     "status_rationale",
+    "status_confidence",
+    "evidence",
     "source_urls",
     "stances",
 ]
 URL_SEPARATOR = " "  # a URL never holds a raw space
+# One evidence citation in the `evidence` column: direction:credibility:override:url, e.g.
+# "refutes:3::https://..." (no override) or "supports:2:B:https://...". The URL comes last,
+# so its own colons are no trouble.
+EVIDENCE_SEPARATOR = ":"
+
+
+def evidence_entry(direction, credibility, override, url):
+    return EVIDENCE_SEPARATOR.join([direction, str(credibility), override, url])
+
+
 # A spreadsheet runs a cell starting with = + - @ (or tab/CR before them) as a formula, so
 # such a cell gets a leading ' (quotes already in front count too, so unquoting is exact).
 FORMULA_CELL = re.compile(r"'*[=+\-@\t\r]")
@@ -55,18 +67,23 @@ def batches(iterable, size):
 
 
 def _source_urls(claim_ids):
-    """{claim id: [source URL, ...]} for one chunk of claims: one query, no model instances."""
-    urls = defaultdict(list)
+    """({claim id: [appearance URL, ...]}, {claim id: [evidence entry, ...]}) for one chunk
+    of claims: one query, no model instances."""
+    urls, evidence = defaultdict(list), defaultdict(list)
     citations = (
         Citation.objects.filter(claim_id__in=claim_ids)
         .exclude(source__url="")
         .order_by("role", "pk")
-        .values_list("claim_id", "source__url")
+        .values_list(
+            "claim_id", "role", "source__url", "direction", "credibility", "reliability_override"
+        )
     )
-    for claim_id, url in citations:
-        if url not in urls[claim_id]:
+    for claim_id, role, url, direction, credibility, override in citations:
+        if role == Citation.Role.EVIDENCE:
+            evidence[claim_id].append(evidence_entry(direction, credibility, override, url))
+        elif url not in urls[claim_id]:
             urls[claim_id].append(url)
-    return urls
+    return urls, evidence
 
 
 def _stances(claim_ids):
@@ -93,8 +110,8 @@ def export_records(queryset):
 
     Plain tuples (values_list) and one citation query per chunk: a million rows stream in
     constant memory, without building a model instance per row."""
-    # As of a date, the status and rationale of that date (values_list reads columns, not
-    # the instances that as_of() corrects).
+    # As of a date, the status, rationale and confidence of that date (values_list reads
+    # columns, not the instances that as_of() corrects).
     as_of = status_field(queryset) != "status"
     rows = queryset.values_list(
         "pk",
@@ -105,11 +122,12 @@ def export_records(queryset):
         "stated_on",
         "as_of_status" if as_of else "status",
         "as_of_rationale" if as_of else "status_rationale",
+        "as_of_confidence" if as_of else "status_confidence",
     )
     for chunk in batches(rows.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
-        urls = _source_urls([row[0] for row in chunk])
+        urls, evidence = _source_urls([row[0] for row in chunk])
         stances = _stances([row[0] for row in chunk])
-        for pk, headline, text, slug, name, stated_on, status, rationale in chunk:
+        for pk, headline, text, slug, name, stated_on, status, rationale, confidence in chunk:
             yield {
                 "id": pk,
                 "headline": headline,
@@ -119,7 +137,10 @@ def export_records(queryset):
                 "stated_on": stated_on.isoformat(),
                 "status": status,
                 "status_rationale": rationale,
+                # null (JSON) / empty (CSV): recorded before confidence was kept.
+                "status_confidence": confidence,
                 "source_urls": urls.get(pk, []),
+                "evidence": evidence.get(pk, []),
                 "stances": stances.get(pk, []),
             }
 
@@ -155,6 +176,8 @@ def csv_lines(records):
     batch = []
     for record in records:
         record["source_urls"] = URL_SEPARATOR.join(record["source_urls"])
+        record["evidence"] = URL_SEPARATOR.join(record["evidence"])
+        record["status_confidence"] = record["status_confidence"] or ""
         record["stances"] = stances_cell(record["stances"])
         batch.append(writer.writerow([quote_formula(record[c]) for c in COLUMNS]))
         if len(batch) >= 500:

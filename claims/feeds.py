@@ -54,7 +54,11 @@ class StatusChangeFeed(Feed):
     def item_description(self, change):
         # Atom writes it as <summary type="html">: a reader renders it as markup, so the
         # plain-text rationale goes in as escaped HTML and is shown literally.
-        return escape(change.rationale or f"Marked {change.new_status}.")
+        text = change.rationale or f"Marked {change.new_status}."
+        confidence = change.confidence_label
+        if confidence and change.confidence is None:
+            confidence = f"Confidence {confidence}"
+        return escape(f"{confidence}. {text}" if confidence else text)
 
     def item_link(self, change):
         return change.claim.get_absolute_url()

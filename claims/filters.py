@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -20,7 +20,11 @@ from .models import (
     Citation,
     Claim,
     ClaimStatus,
+    Confidence,
+    Credibility,
+    Direction,
     QuoteCheck,
+    Reliability,
     Source,
     Stance,
     StanceKind,
@@ -176,6 +180,23 @@ class ClaimOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering)
 
 
+def evidence_citations(*, min_reliability=None, min_credibility=None, direction=None):
+    """The outer claim's evidence citations at or above the given grades (A best, 1 best),
+    judged by the item's reliability override where it has one."""
+    citations = Citation.objects.filter(claim=OuterRef("pk"), role=Citation.Role.EVIDENCE)
+    if min_reliability:
+        good = [r for r in Reliability.values if r <= min_reliability]
+        citations = citations.filter(
+            Q(reliability_override__in=good)
+            | Q(reliability_override="", source__reliability__in=good)
+        )
+    if min_credibility:
+        citations = citations.filter(credibility__lte=int(min_credibility))
+    if direction:
+        citations = citations.filter(direction=direction)
+    return citations
+
+
 class PropositionFilter(django_filters.Filter):
     field_class = PropositionField
 
@@ -249,6 +270,34 @@ class ClaimFilter(django_filters.FilterSet):
         label="Quote in the capture",
         empty_label="Any",
     )
+    # Grades: the verdict's confidence, and claims with evidence of at least a grade.
+    confidence = django_filters.MultipleChoiceFilter(
+        method="filter_confidence",
+        choices=Confidence.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
+        label="Confidence",
+    )
+    min_reliability = django_filters.ChoiceFilter(
+        choices=Reliability.choices,
+        method="filter_evidence",
+        label="Evidence reliability at least",
+        empty_label="Any",
+        help_text="Claims with an evidence citation whose source (or its override for that "
+        "item) is graded this or better.",
+    )
+    min_credibility = django_filters.ChoiceFilter(
+        choices=[(str(value), label) for value, label in Credibility.choices],
+        method="filter_evidence",
+        label="Evidence credibility at least",
+        empty_label="Any",
+    )
+    direction = django_filters.ChoiceFilter(
+        choices=Direction.choices,
+        method="filter_evidence",
+        label="Evidence that",
+        empty_label="Any",
+    )
     ordering = ClaimOrderingFilter(
         fields=(
             ("stated_on", "stated"),
@@ -275,6 +324,26 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(**{f"{status_field(queryset)}__in": value})
+
+    def filter_confidence(self, queryset, name, value):
+        # As of a date: the confidence of that date's verdict, like the status.
+        field = "as_of_confidence" if status_field(queryset) != "status" else "status_confidence"
+        return queryset.filter(**{f"{field}__in": value})
+
+    EVIDENCE_FILTERS = ("min_reliability", "min_credibility", "direction")
+
+    def filter_evidence(self, queryset, name, value):
+        """The three evidence filters together mean one citation meeting them all
+        (?direction=refutes&min_credibility=2: refuted by a 1 or 2), so the first given
+        applies them all and the others pass."""
+        given = {
+            n: self.form.cleaned_data.get(n)
+            for n in self.EVIDENCE_FILTERS
+            if self.form.cleaned_data.get(n) not in (None, "")
+        }
+        if not given or name != next(iter(given)):
+            return queryset
+        return queryset.filter(Exists(evidence_citations(**given)))
 
     def filter_source(self, queryset, name, value):
         return queryset.filter(

@@ -5,8 +5,33 @@ from django.db.models import Q
 from django.utils.text import normalize_newlines
 
 from . import services
-from .models import NOTE_MAX_LENGTH, Actor, Citation, Claim, Proposition, Source, StanceKind
+from .models import (
+    CONFIDENCE_DEFINITIONS,
+    CREDIBILITY_DEFINITIONS,
+    NOTE_MAX_LENGTH,
+    RELIABILITY_DEFINITIONS,
+    Actor,
+    Citation,
+    Claim,
+    Confidence,
+    Credibility,
+    Direction,
+    Proposition,
+    Reliability,
+    Source,
+    StanceKind,
+)
 from .versioning import StaleEditMixin, version_form_field
+
+
+def defined_choices(choices, definitions):
+    """Choices whose labels carry their definitions, so each option explains itself."""
+    return [(value, f"{label} — {definitions[value]}") for value, label in choices]
+
+
+RELIABILITY_CHOICES = defined_choices(Reliability.choices, RELIABILITY_DEFINITIONS)
+CREDIBILITY_CHOICES = defined_choices(Credibility.choices, CREDIBILITY_DEFINITIONS)
+CONFIDENCE_CHOICES = defined_choices(Confidence.choices, CONFIDENCE_DEFINITIONS)
 
 
 def parse_id(text):
@@ -117,11 +142,31 @@ class SourceForm(VersionedForm):
 
     class Meta:
         model = Source
-        fields = ["title", "url", "publisher", "kind", "published_on", "archive_url", "notes"]
+        fields = [
+            "title",
+            "url",
+            "publisher",
+            "kind",
+            "published_on",
+            "archive_url",
+            "notes",
+            "reliability",
+        ]
         widgets = {
             "published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "reliability": forms.RadioSelect(choices=RELIABILITY_CHOICES),
         }
+        help_texts = {"reliability": "The Admiralty grade of the source as a whole."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not required: a post without it (a script, an older form) keeps the grade it had.
+        self.fields["reliability"].required = False
+        self.fields["reliability"].choices = RELIABILITY_CHOICES
+
+    def clean_reliability(self):
+        return self.cleaned_data.get("reliability") or self.instance.reliability or Reliability.F
 
 
 class CitationChoiceField(forms.ModelMultipleChoiceField):
@@ -199,9 +244,49 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Quote",
     )
+    # Evidence grades; an appearance leaves them empty.
+    direction = forms.ChoiceField(
+        choices=[("", "— (appearance: none)"), *Direction.choices],
+        required=False,
+        label="Direction (evidence)",
+        help_text="Does this evidence support or refute the claim, or give context? "
+        "Default for evidence: context.",
+    )
+    credibility = forms.TypedChoiceField(
+        choices=[("", "— (appearance: none; evidence: 6)"), *CREDIBILITY_CHOICES],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Information credibility (evidence)",
+    )
+    reliability_override = forms.ChoiceField(
+        choices=[("", "The source's own grade"), *RELIABILITY_CHOICES],
+        required=False,
+        label="Source reliability for this item (evidence)",
+        help_text="Only when it differs from the source's grade, e.g. a reliable outlet "
+        "relaying a rumour.",
+    )
 
     def clean_role(self):
         return self.cleaned_data["role"] or Citation.Role.APPEARANCE
+
+    def _check_grades(self, cleaned):
+        role = cleaned.get("role") or Citation.Role.APPEARANCE
+        credibility, direction = cleaned.get("credibility"), cleaned.get("direction", "")
+        if role == Citation.Role.EVIDENCE:
+            credibility = credibility or Credibility.CANNOT_JUDGE
+            direction = direction or Direction.CONTEXT
+            cleaned["credibility"], cleaned["direction"] = credibility, direction
+        try:
+            services.validate_citation_grades(
+                role=role,
+                credibility=credibility,
+                direction=direction,
+                reliability_override=cleaned.get("reliability_override", ""),
+            )
+        except forms.ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name, messages)
 
     def clean_source(self):
         value = self.cleaned_data["source"].strip()
@@ -215,6 +300,7 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         url = cleaned.get("new_source_url", "")
         if self.errors:
             return cleaned
+        self._check_grades(cleaned)
         if source is not None and (title or url):
             raise forms.ValidationError("Choose an existing source or type a new one, not both.")
         if source is None and url and not title:
@@ -244,6 +330,9 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
             new_source_url=data["new_source_url"],
             role=data["role"],
             quote=data["quote"],
+            credibility=data.get("credibility"),
+            direction=data.get("direction", ""),
+            reliability_override=data.get("reliability_override", ""),
         )
 
 
@@ -300,16 +389,26 @@ class StatusForm(TextareaNewlinesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for confirmed and denied: say what settles it.",
     )
+    confidence = forms.ChoiceField(
+        choices=CONFIDENCE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="How sure is this verdict? Required for confirmed and denied.",
+    )
 
     def clean(self):
         cleaned = super().clean()
         if "status" in cleaned:
             try:
                 services.validate_status_change(
-                    status=cleaned["status"], rationale=cleaned.get("rationale")
+                    status=cleaned["status"],
+                    rationale=cleaned.get("rationale"),
+                    confidence=cleaned.get("confidence", ""),
                 )
             except forms.ValidationError as error:
-                self.add_error(None, error)
+                # Each message beside its own field, so the user sees which one to fix.
+                for name, messages in error.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
         return cleaned
 
 
@@ -452,4 +551,11 @@ class ApplyVerdictForm(TextareaNewlinesMixin, forms.Form):
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Written to every changed claim's timeline.",
+    )
+    # Every applied verdict is confirmed or denied, so each needs its confidence.
+    confidence = forms.ChoiceField(
+        choices=CONFIDENCE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say how confident: low, moderate or high."},
+        help_text="Written with the verdict to every changed claim's timeline.",
     )

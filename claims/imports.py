@@ -20,12 +20,13 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from . import services
-from .exports import batches, unquote_formula
+from .exports import EVIDENCE_SEPARATOR, batches, unquote_formula
 from .models import (
     SLUG_PATTERN,
     Actor,
     Citation,
     Claim,
+    Confidence,
     NameLookupError,
     Proposition,
     Source,
@@ -36,7 +37,15 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["headline", "text", "actor_slug", "stated_on", "status"]
-OPTIONAL_COLUMNS = ["id", "actor_name", "status_rationale", "source_urls", "stances"]
+OPTIONAL_COLUMNS = [
+    "id",
+    "actor_name",
+    "status_rationale",
+    "status_confidence",
+    "source_urls",
+    "evidence",
+    "stances",
+]
 LOOKUP_CHUNK = 1000
 
 
@@ -53,6 +62,9 @@ class Row:
     urls: list
     # {proposition slug: stance}; None when the file has no stances column (left alone).
     stances: dict | None = None
+    confidence: str = ""
+    # (url, direction, credibility, reliability override) per evidence citation
+    evidence: list = field(default_factory=list)
 
 
 @dataclass
@@ -185,13 +197,17 @@ def _clean_row(record, line):
         for p in _model_errors(claim, {"headline", "text", "stated_on"})
         if not p.startswith(("headline: This field", "text: This field"))
     ]
+    confidence, evidence = _clean_grades(value, problems)
     # Status and rationale follow the verdict rule that every status change goes through.
+    # A missing confidence is judged later (_check_confidence): a row repeating a verdict
+    # recorded before confidence was kept needs none.
     try:
-        services.validate_status_change(status=status, rationale=rationale)
+        services.validate_status_change(status=status, rationale=rationale, confidence=confidence)
     except ValidationError as error:
         problems += [
             f"status_{name}: {m}" if name == "rationale" else m
             for name, messages in error.message_dict.items()
+            if name != "confidence"
             for m in messages
         ]
     if not slug and not actor_name:
@@ -221,7 +237,44 @@ def _clean_row(record, line):
         line, claim.headline, claim.text, slug, actor_name, claim.stated_on, status, rationale, urls
     )
     row.stances = stances
+    row.confidence, row.evidence = confidence, evidence
     return row, []
+
+
+def _clean_grades(value, problems):
+    """The row's verdict confidence and evidence citations (see exports.evidence_entry);
+    what is wrong is appended to `problems`, naming the column."""
+    confidence = value.get("status_confidence", "").strip().lower()
+    if confidence and confidence not in Confidence.values:
+        problems.append(f"unknown status_confidence {confidence[:20]!r}: use low, moderate or high")
+        confidence = ""
+    evidence, seen = [], set()
+    for entry in value.get("evidence", "").split():
+        parts = entry.split(EVIDENCE_SEPARATOR, 3)
+        if len(parts) != 4:
+            problems.append(
+                f"bad evidence {entry[:100]!r}: write direction:credibility:override:url, "
+                "e.g. refutes:3::https://example.org/report"
+            )
+            continue
+        direction, credibility, override, url = parts
+        credibility = int(credibility) if credibility.isascii() and credibility.isdigit() else None
+        try:
+            services.validate_citation_grades(
+                role=Citation.Role.EVIDENCE,
+                credibility=credibility,
+                direction=direction,
+                reliability_override=override,
+            )
+        except ValidationError as error:
+            problems.extend(f"bad evidence {entry[:100]!r}: {m}" for m in error.messages)
+            continue
+        if _model_errors(Source(url=url, title="-"), {"url"}):
+            problems.append(f"bad evidence URL {url[:100]!r}")
+        elif url not in seen:
+            seen.add(url)
+            evidence.append((url, direction, credibility, override))
+    return confidence, evidence
 
 
 def parse_stances(cell):
@@ -474,18 +527,37 @@ def _update_claim(claim, row, sources, by, report, propositions):
         claim.text = row.text
         services.save_versioned(claim, by=by, version=claim.version, reason="import")
         changes.append("new text")
-    if (claim.status, claim.status_rationale) != (row.status, row.rationale):
+    if _new_verdict(claim, row):
         old = claim.status
-        services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)
+        services.claim_set_status(
+            claim=claim,
+            status=row.status,
+            rationale=row.rationale,
+            confidence=row.confidence,
+            by=by,
+        )
         report.status_changes += 1
         changes.append(f"status {old} → {row.status}" if old != row.status else "new rationale")
-    cited = {c.source.url for c in claim.citations.all()}
+    cited = {(c.source.url, c.role) for c in claim.citations.all()}
+    cited_urls = {url for url, _ in cited}
     for url in row.urls:
-        if url not in cited:
+        if url not in cited_urls:
             services.add_citation(
                 claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
             )
             changes.append(f"cites {url}")
+    for url, direction, credibility, override in row.evidence:
+        if (url, Citation.Role.EVIDENCE) not in cited:
+            services.add_citation(
+                claim=claim,
+                source=sources[url],
+                role=Citation.Role.EVIDENCE,
+                direction=direction,
+                credibility=credibility,
+                reliability_override=override,
+                by=by,
+            )
+            changes.append(f"cites {url} as evidence")
     if changes:
         report.updated += 1
         report.changes.append((row.line, f"updates claim {claim.pk}: {'; '.join(changes)}"))
@@ -494,12 +566,39 @@ def _update_claim(claim, row, sources, by, report, propositions):
         report.changes.append((row.line, f"claim {claim.pk} unchanged"))
 
 
+def _new_verdict(claim, row):
+    """Whether the row records a verdict the claim doesn't have. A verdict recorded before
+    confidence was kept (NULL) matches an empty status_confidence cell."""
+    current = (claim.status, claim.status_rationale, claim.status_confidence or "")
+    return current != (row.status, row.rationale, row.confidence)
+
+
+def _check_confidence(rows, matches):
+    """Errors for rows that would record a confirmed or denied verdict without confidence."""
+    errors = []
+    for row in rows:
+        claim = matches.get(row.line)
+        if claim is not None and not _new_verdict(claim, row):
+            continue
+        try:
+            services.validate_confidence(status=row.status, confidence=row.confidence)
+        except ValidationError:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"status {row.status} needs a status_confidence: low, moderate or high",
+                )
+            )
+    return errors
+
+
 def _write(rows, matches, new_actors, *, by, report, progress, propositions):
     actors = _existing_actors(rows)
     for slug, name in sorted(new_actors.items()):
         actors[slug] = services.create_record(Actor(slug=slug, name=name), by=by)
         report.new_actors.append(slug)
-    sources = _sources_for({u for r in rows for u in r.urls}, by, report)
+    urls = {u for r in rows for u in r.urls} | {e[0] for r in rows for e in r.evidence}
+    sources = _sources_for(urls, by, report)
     for row in rows:
         try:
             if row.line in matches:
@@ -513,8 +612,22 @@ def _write(rows, matches, new_actors, *, by, report, progress, propositions):
                     stated_on=row.stated_on,
                     status=row.status,
                     rationale=row.rationale,
+                    confidence=row.confidence,
                     citations=[
-                        Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
+                        *(
+                            Citation(source=sources[u], role=Citation.Role.APPEARANCE)
+                            for u in row.urls
+                        ),
+                        *(
+                            Citation(
+                                source=sources[url],
+                                role=Citation.Role.EVIDENCE,
+                                direction=direction,
+                                credibility=credibility,
+                                reliability_override=override,
+                            )
+                            for url, direction, credibility, override in row.evidence
+                        ),
                     ],
                     checked=True,
                 )
@@ -522,7 +635,8 @@ def _write(rows, matches, new_actors, *, by, report, progress, propositions):
                 report.created += 1
                 report.status_changes += 1
                 new_actor = " (new actor)" if row.actor_slug in new_actors else ""
-                sources_note = f", citing {len(row.urls)} source(s)" if row.urls else ""
+                cited = len(row.urls) + len(row.evidence)
+                sources_note = f", citing {cited} source(s)" if cited else ""
                 report.changes.append(
                     (
                         row.line,
@@ -560,7 +674,11 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
         new_actors, actor_errors = _check_new_actors(rows, actors)
         matches, match_errors = _match_existing(rows, _existing_claims(rows))
         propositions, proposition_errors = _check_propositions(rows)
-        errors = sorted(actor_errors + match_errors + proposition_errors, key=lambda e: e.line)
+        confidence_errors = _check_confidence(rows, matches)
+        errors = sorted(
+            actor_errors + match_errors + proposition_errors + confidence_errors,
+            key=lambda e: e.line,
+        )
     if errors:
         report.errors = errors
         return report

@@ -80,9 +80,20 @@ def claim_review(claim, request):
             "bestRating": max(RATING_VALUES.values()),
             "worstRating": min(RATING_VALUES.values()),
             "alternateName": Claim.Status(claim.status).label,
-            "ratingExplanation": claim.status_rationale,
+            "ratingExplanation": rating_explanation(claim),
         },
     }
+
+
+def rating_explanation(claim):
+    """The rationale, led by the verdict's confidence ("High confidence. ..."): schema.org's
+    Rating has no confidence property, and the rating value stays the verdict alone."""
+    confidence = claim.confidence_label
+    if not confidence:
+        return claim.status_rationale
+    if claim.status_confidence is None:
+        confidence = f"Confidence {confidence}"
+    return f"{confidence}. {claim.status_rationale}".strip()
 
 
 def dumps(data):

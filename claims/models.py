@@ -86,6 +86,127 @@ def _candidate_list(records, describe):
     return "; ".join(describe(record) for record in records)
 
 
+# Grading evidence. The Admiralty (NATO) system grades a report twice: how reliable its
+# source is (A-F) and how credible this item of information is (1-6), written together as
+# "B2". The definitions are those of NATO STANAG 2511 / US Army FM 2-22.3, appendix B.
+class Reliability(models.TextChoices):
+    A = "A", "A: completely reliable"
+    B = "B", "B: usually reliable"
+    C = "C", "C: fairly reliable"
+    D = "D", "D: not usually reliable"
+    E = "E", "E: unreliable"
+    F = "F", "F: reliability cannot be judged"
+
+
+RELIABILITY_DEFINITIONS = {
+    "A": "No doubt of authenticity, trustworthiness or competency; a history of complete "
+    "reliability.",
+    "B": "Minor doubt about authenticity, trustworthiness or competency; a history of valid "
+    "information most of the time.",
+    "C": "Doubt of authenticity, trustworthiness or competency, but has provided valid "
+    "information in the past.",
+    "D": "Significant doubt about authenticity, trustworthiness or competency, but has "
+    "provided valid information in the past.",
+    "E": "Lacking in authenticity, trustworthiness and competency; a history of invalid "
+    "information.",
+    "F": "No basis exists for evaluating the reliability of the source.",
+}
+
+
+class Credibility(models.IntegerChoices):
+    CONFIRMED = 1, "1: confirmed by other independent sources"
+    PROBABLE = 2, "2: probably true"
+    POSSIBLE = 3, "3: possibly true"
+    DOUBTFUL = 4, "4: doubtful"
+    IMPROBABLE = 5, "5: improbable"
+    CANNOT_JUDGE = 6, "6: truth cannot be judged"
+
+
+CREDIBILITY_DEFINITIONS = {
+    1: "Confirmed by other independent sources; logical in itself; consistent with other "
+    "information on the subject.",
+    2: "Not confirmed; logical in itself; consistent with other information on the subject.",
+    3: "Not confirmed; reasonably logical in itself; agrees with some other information on "
+    "the subject.",
+    4: "Not confirmed; possible but not logical; no other information on the subject.",
+    5: "Not confirmed; not logical in itself; contradicted by other information on the subject.",
+    6: "No basis exists for evaluating the validity of the information.",
+}
+
+
+class Direction(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    CONTEXT = "context", "Context"
+
+
+class Confidence(models.TextChoices):
+    """How sure the analysts are of a verdict, apart from the verdict itself: the three
+    levels of the US intelligence community's analytic standards (ICD 203)."""
+
+    LOW = "low", "Low confidence"
+    MODERATE = "moderate", "Moderate confidence"
+    HIGH = "high", "High confidence"
+
+
+CONFIDENCE_DEFINITIONS = {
+    "low": "The information is scant, questionable or fragmented; solid conclusions can't be "
+    "drawn.",
+    "moderate": "The information is credibly sourced and plausible, but not of enough quality "
+    "or corroboration for high confidence.",
+    "high": "Judgements rest on high-quality information from several sources; the "
+    "conclusion could still be wrong.",
+}
+# Verdicts recorded before confidence was kept have NULL: "not recorded", never a guess.
+CONFIDENCE_NOT_RECORDED = "not recorded"
+
+
+def _definitions_help(definitions, choices):
+    labels = dict(choices)
+    return " ".join(f"{labels[key]}: {text}" for key, text in definitions.items())
+
+
+def rating_text(reliability, credibility):
+    """The meaning of a two-character rating, e.g. "B: usually reliable; 2: probably true"."""
+    return f"{Reliability(reliability).label}; {Credibility(credibility).label}"
+
+
+def grade_key(reliability, credibility):
+    """Sorts ratings best first: A1, A2, ..., B1, ... F6."""
+    return (reliability, credibility)
+
+
+def confidence_label(value, status):
+    """What a page shows for a stored confidence beside `status`: its label, "not recorded"
+    (NULL) or "" (an unverified verdict given none: nothing to say, recorded or not)."""
+    if status == "unverified" and not value:
+        return ""
+    if value is None:
+        return CONFIDENCE_NOT_RECORDED
+    return Confidence(value).label if value else ""
+
+
+def confidence_constraints(prefix, field, status):
+    """A known confidence (or none), and one with every confirmed or denied verdict unless it
+    was recorded before confidence was kept (NULL). Claims, propositions and both timelines
+    hold the same rule."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{field}__isnull": True})
+            | Q(**{field: ""})
+            | Q(**{f"{field}__in": Confidence.values}),
+            name=f"{prefix}_confidence_valid",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{status: "unverified"})
+            | Q(**{f"{field}__isnull": True})
+            | ~Q(**{field: ""}),
+            name=f"{prefix}_verdict_has_confidence",
+            violation_error_message="A confirmed or denied verdict needs a confidence.",
+        ),
+    ]
+
+
 class ActorQuerySet(models.QuerySet):
     def with_claim_count(self):
         return self.annotate(
@@ -423,6 +544,13 @@ class Source(VersionedModel):
         default="",
         db_default="",  # bulk COPY (generate_claims) names only its own columns
     )
+    reliability = models.CharField(
+        "source reliability",
+        max_length=1,
+        choices=Reliability.choices,
+        default=Reliability.F,
+        help_text=_definitions_help(RELIABILITY_DEFINITIONS, Reliability.choices),
+    )
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -439,6 +567,9 @@ class Source(VersionedModel):
                 condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(reliability__in=Reliability.values), name="source_reliability_valid"
+            ),
             # Imports match sources by URL, so a URL names at most one source.
             models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique"),
         ]
@@ -449,6 +580,10 @@ class Source(VersionedModel):
     def get_absolute_url(self):
         return reverse("claims:source-detail", kwargs={"pk": self.pk})
 
+    @property
+    def reliability_definition(self):
+        return RELIABILITY_DEFINITIONS[self.reliability]
+
 
 def as_of_end(date):
     """The first moment after `date` (midnight at its end, in the site's time zone): a verdict
@@ -458,12 +593,13 @@ def as_of_end(date):
 
 
 def verdict_as_of(date, claim="pk"):
-    """{"as_of_status": ..., "as_of_rationale": ...}: the claim's latest verdict that had
-    taken effect by the end of `date` (its changed_at, the date the verdict took effect), as
-    correlated subqueries. Each is one probe of the timeline's (claim, changed_at, id) index
-    per listed row, so a page of 50 claims costs 50 short index scans, not a scan of the
-    timeline. A claim stated by then but with no verdict yet recorded was unverified.
-    `claim`: the outer query's column holding the claim's id ("claim_id" from citations)."""
+    """{"as_of_status": ..., "as_of_rationale": ..., "as_of_confidence": ...}: the claim's
+    latest verdict that had taken effect by the end of `date` (its changed_at, the date the
+    verdict took effect), as correlated subqueries. Each is one probe of the timeline's
+    (claim, changed_at, id) index per listed row, so a page of 50 claims costs 50 short index
+    scans, not a scan of the timeline. A claim stated by then but with no verdict yet
+    recorded was unverified. `claim`: the outer query's column holding the claim's id
+    ("claim_id" from citations)."""
     latest = StatusChange.objects.filter(
         claim=models.OuterRef(claim), changed_at__lt=as_of_end(date)
     ).order_by("-changed_at", "-pk")
@@ -477,6 +613,11 @@ def verdict_as_of(date, claim="pk"):
             models.Subquery(latest.values("rationale")[:1]),
             models.Value(""),
             output_field=models.TextField(),
+        ),
+        # NULL both when no verdict had been recorded by then (unverified: nothing to show)
+        # and when that verdict predates confidence ("not recorded"), as in the timeline.
+        "as_of_confidence": models.Subquery(
+            latest.values("confidence")[:1], output_field=models.CharField()
         ),
     }
 
@@ -495,6 +636,7 @@ class AsOfClaimIterable(models.query.ModelIterable):
         for claim in super().__iter__():
             claim.status = claim.as_of_status
             claim.status_rationale = claim.as_of_rationale
+            claim.status_confidence = claim.as_of_confidence
             yield claim
 
 
@@ -599,6 +741,18 @@ class Claim(VersionedModel):
         max_length=12, choices=Status.choices, default=Status.UNVERIFIED, editable=False
     )
     status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
+    # The latest verdict's confidence, cached like the status; NULL when that verdict was
+    # recorded before confidence was kept. NULL here is SQL's "unknown", on purpose: it is
+    # the one value a confirmed or denied verdict may have without a confidence.
+    status_confidence = models.CharField(  # noqa: DJ001
+        "confidence",
+        max_length=8,
+        choices=Confidence.choices,
+        blank=True,
+        null=True,
+        default="",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -633,6 +787,9 @@ class Claim(VersionedModel):
             models.Index(
                 fields=["actor", "status", "-stated_on", "-id"], name="claim_actor_status_idx"
             ),
+            models.Index(
+                fields=["status_confidence", "-stated_on", "-id"], name="claim_confidence_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -647,6 +804,7 @@ class Claim(VersionedModel):
                 name="claim_verdict_has_rationale",
                 violation_error_message="A confirmed or denied status needs a rationale.",
             ),
+            *confidence_constraints("claim", "status_confidence", "status"),
             models.CheckConstraint(condition=~Q(headline=""), name="claim_headline_not_empty"),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("headline"), HEADLINE_MAX_LENGTH),
@@ -672,6 +830,15 @@ class Claim(VersionedModel):
         # Here, not in a form: the forms, the admin, the API and the import all run it.
         if message := stated_on_error(self.stated_on):
             raise ValidationError({"stated_on": message})
+
+    @property
+    def confidence_label(self):
+        """The current verdict's confidence as shown beside the status."""
+        return confidence_label(self.status_confidence, self.status)
+
+    @property
+    def confidence_definition(self):
+        return CONFIDENCE_DEFINITIONS.get(self.status_confidence or "", "")
 
 
 def stated_on_error(stated_on, *, today=None):
@@ -728,14 +895,60 @@ class Citation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Evidence only (NULL / empty on an appearance): how credible this item is, whether it
+    # supports or refutes the claim, and the source's reliability when it differs for this
+    # item (a usually reliable outlet relaying a rumour).
+    credibility = models.PositiveSmallIntegerField(
+        "information credibility",
+        choices=Credibility.choices,
+        null=True,
+        blank=True,
+        help_text=_definitions_help(CREDIBILITY_DEFINITIONS, Credibility.choices),
+    )
+    direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
+    reliability_override = models.CharField(
+        "reliability for this item",
+        max_length=1,
+        choices=Reliability.choices,
+        blank=True,
+        help_text="Leave empty to use the source's own reliability.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["role", "pk"]
+        indexes = [
+            # The grade filters look for a claim's evidence at or above a grade.
+            models.Index(
+                fields=["claim", "credibility", "direction"],
+                condition=Q(role="evidence"),
+                name="citation_evidence_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(role__in=CitationRole.values), name="citation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role="appearance", credibility__isnull=True, direction="")
+                | Q(
+                    role="evidence",
+                    credibility__isnull=False,
+                    credibility__gte=1,
+                    credibility__lte=6,
+                ),
+                name="citation_credibility_on_evidence",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="appearance", direction="")
+                | Q(role="evidence", direction__in=Direction.values),
+                name="citation_direction_on_evidence",
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability_override="")
+                | Q(role="evidence", reliability_override__in=Reliability.values),
+                name="citation_reliability_override_valid",
             ),
             models.UniqueConstraint(
                 fields=["claim", "source", "role"], name="citation_unique_per_role"
@@ -745,10 +958,50 @@ class Citation(models.Model):
     def __str__(self):
         return f"{self.source} ({self.role}) for {self.claim}"
 
+    def clean(self):
+        from .services import citation_defaults, validate_citation_grades  # a cycle otherwise
+
+        citation_defaults(self)
+        validate_citation_grades(
+            role=self.role,
+            credibility=self.credibility,
+            direction=self.direction,
+            reliability_override=self.reliability_override,
+        )
+
+    @property
+    def is_evidence(self):
+        return self.role == CitationRole.EVIDENCE
+
+    @property
+    def reliability(self):
+        """The reliability this item is graded with: the override, else the source's."""
+        return self.reliability_override or self.source.reliability
+
+    @property
+    def rating(self):
+        """The two-character Admiralty rating, e.g. "B2"; "" for an appearance."""
+        if not self.is_evidence or self.credibility is None:
+            return ""
+        return f"{self.reliability}{self.credibility}"
+
+    @property
+    def rating_meaning(self):
+        if not self.rating:
+            return ""
+        meaning = rating_text(self.reliability, self.credibility)
+        if self.reliability_override:
+            meaning += f" (the source itself is graded {self.source.reliability})"
+        return meaning
+
+    @property
+    def grade_key(self):
+        return grade_key(self.reliability, self.credibility or 6)
+
 
 def verdict_timeline_constraints(prefix):
     """The rules every verdict timeline (a claim's, a proposition's) holds in the database:
-    known statuses, and a rationale with every confirmed or denied verdict."""
+    known statuses, and a rationale and a confidence with every confirmed or denied verdict."""
     return [
         models.CheckConstraint(
             condition=Q(new_status__in=ClaimStatus.values), name=f"{prefix}_new_status_valid"
@@ -761,7 +1014,23 @@ def verdict_timeline_constraints(prefix):
             condition=Q(new_status="unverified") | ~Q(rationale=""),
             name=f"{prefix}_verdict_has_rationale",
         ),
+        *confidence_constraints(prefix, "confidence", "new_status"),
     ]
+
+
+class VerdictEntry(models.Model):
+    """What a claim's and a proposition's timeline entries share beyond their fields' shape."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def confidence_label(self):
+        return confidence_label(self.confidence, self.new_status)
+
+    @property
+    def confidence_definition(self):
+        return CONFIDENCE_DEFINITIONS.get(self.confidence or "", "")
 
 
 class StatusChangeQuerySet(models.QuerySet):
@@ -771,7 +1040,7 @@ class StatusChangeQuerySet(models.QuerySet):
         return self.order_by("-changed_at", "-pk")
 
 
-class StatusChange(models.Model):
+class StatusChange(VerdictEntry):
     """One entry of a claim's verdict timeline; append-only, written by services only."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_changes")
@@ -780,6 +1049,11 @@ class StatusChange(models.Model):
     )
     new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Empty: none given (allowed for unverified only). NULL: recorded before confidence was
+    # kept, shown as "not recorded"; only the migration writes it.
+    confidence = models.CharField(  # noqa: DJ001 - NULL is "unknown", see Claim
+        max_length=8, choices=Confidence.choices, blank=True, null=True, default=""
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -996,6 +1270,16 @@ class Proposition(VersionedModel):
         max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED, editable=False
     )
     status_rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH, editable=False)
+    # As on Claim: the latest verdict's confidence; NULL for verdicts recorded before it was kept.
+    status_confidence = models.CharField(  # noqa: DJ001
+        "confidence",
+        max_length=8,
+        choices=Confidence.choices,
+        blank=True,
+        null=True,
+        default="",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Any activity: an edit, a verdict or a stance added or removed (the list's "latest").
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -1016,6 +1300,7 @@ class Proposition(VersionedModel):
                 condition=Q(status="unverified") | ~Q(status_rationale=""),
                 name="proposition_verdict_has_rationale",
             ),
+            *confidence_constraints("proposition", "status_confidence", "status"),
             models.CheckConstraint(
                 condition=~Q(statement=""), name="proposition_statement_not_empty"
             ),
@@ -1038,6 +1323,14 @@ class Proposition(VersionedModel):
             "“grid” is taken by a page address; choose another." if self.slug == "grid" else None
         ):
             raise ValidationError({"slug": message})
+
+    @property
+    def confidence_label(self):
+        return confidence_label(self.status_confidence, self.status)
+
+    @property
+    def confidence_definition(self):
+        return CONFIDENCE_DEFINITIONS.get(self.status_confidence or "", "")
 
     def inconsistent_stances(self):
         """The stances whose claim's verdict disagrees with this proposition's, in one query."""
@@ -1066,7 +1359,7 @@ def proposition_slug(statement, *, exclude_pk=None):
     return slug
 
 
-class PropositionStatusChange(models.Model):
+class PropositionStatusChange(VerdictEntry):
     """One entry of a proposition's verdict timeline; the same shape as a claim's StatusChange
     (a separate table, so each timeline keeps its own foreign key and constraints)."""
 
@@ -1076,6 +1369,11 @@ class PropositionStatusChange(models.Model):
     old_status = models.CharField(max_length=12, choices=ClaimStatus.choices, blank=True)
     new_status = models.CharField(max_length=12, choices=ClaimStatus.choices)
     rationale = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # Empty: none given (allowed for unverified only). NULL: recorded before confidence was
+    # kept, shown as "not recorded"; only the migration writes it.
+    confidence = models.CharField(  # noqa: DJ001 - NULL is "unknown", see Claim
+        max_length=8, choices=Confidence.choices, blank=True, null=True, default=""
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -147,8 +147,12 @@ def _proposition_context(proposition, request, *, status_form=None, apply_form=N
         "columns": columns,
         "inconsistent": inconsistent[:APPLY_LIMIT],
         "inconsistent_more": len(inconsistent) > APPLY_LIMIT,
-        "status_form": status_form or StatusForm(initial={"status": proposition.status}),
-        "apply_form": apply_form or ApplyVerdictForm(),
+        "status_form": status_form
+        or StatusForm(
+            initial={"status": proposition.status, "confidence": proposition.status_confidence}
+        ),
+        "apply_form": apply_form
+        or ApplyVerdictForm(initial={"confidence": proposition.status_confidence or ""}),
         "default_rationale": f"Follows from the proposition “{proposition.statement}”, "
         f"now {proposition.get_status_display().lower()}: {proposition.status_rationale}",
         "story": story_timeline.render(marks, timeline),
@@ -179,6 +183,7 @@ def proposition_status(request, slug):
                 proposition=proposition,
                 status=form.cleaned_data["status"],
                 rationale=form.cleaned_data["rationale"],
+                confidence=form.cleaned_data["confidence"],
                 by=request.user,
             )
         except ValidationError as error:
@@ -202,6 +207,7 @@ def proposition_apply(request, slug):
                 proposition=proposition,
                 claim_versions=form.cleaned_data["claims"],
                 rationale=form.cleaned_data["rationale"],
+                confidence=form.cleaned_data["confidence"],
                 by=request.user,
             )
         except ValidationError as error:

@@ -26,9 +26,13 @@ from .models import (
     Capture,
     Citation,
     Claim,
+    Confidence,
+    Credibility,
+    Direction,
     IdempotencyKey,
     LinkState,
     Proposition,
+    Reliability,
     Source,
     Stance,
 )
@@ -37,6 +41,12 @@ from .models import (
 VersionConflict = versioning.VersionConflict
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
+# A confirmed or denied verdict says how sure it is; unverified may say so or not.
+NEEDS_CONFIDENCE = NEEDS_RATIONALE
+# A verdict given before confidence was kept has none, shown as "not recorded" (NULL). Only a
+# case bundle carrying such a verdict over from another database passes it; every form, the
+# admin, the API and the import pass a string, so their confirmed and denied need one.
+NOT_RECORDED = None
 
 _depth = contextvars.ContextVar("claims_service_depth", default=0)
 
@@ -77,6 +87,10 @@ class CitationSpec:
     new_source_url: str = ""
     quote: str = ""
     note: str = ""
+    # Evidence only: None / "" leave the ungraded values (6, context; the source's reliability).
+    credibility: int | None = None
+    direction: str = ""
+    reliability_override: str = ""
 
 
 def _audit(instance, by, reason):
@@ -91,7 +105,10 @@ def _user(by):
     return by if by is not None and by.is_authenticated else None
 
 
-def validate_status_change(*, status, rationale):
+def validate_status_change(*, status, rationale, confidence=""):
+    """Raise ValidationError naming the field: a known status, a rationale and a confidence
+    (low, moderate or high) with every confirmed or denied verdict. `confidence=None` is
+    NOT_RECORDED (see there) and is not checked."""
     if status not in Claim.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if status in NEEDS_RATIONALE and not (rationale or "").strip():
@@ -100,12 +117,73 @@ def validate_status_change(*, status, rationale):
         raise ValidationError(
             {"rationale": f"Keep the rationale to {NOTE_MAX_LENGTH:,} characters or fewer."}
         )
+    if confidence is not NOT_RECORDED:
+        validate_confidence(status=status, confidence=confidence)
+
+
+def validate_confidence(*, status, confidence):
+    if confidence and confidence not in Confidence.values:
+        raise ValidationError(
+            {"confidence": f"Unknown confidence {confidence!r}: use low, moderate or high."}
+        )
+    if status in NEEDS_CONFIDENCE and not confidence:
+        raise ValidationError(
+            {"confidence": "Say how confident: low, moderate or high is required for this verdict."}
+        )
+
+
+def validate_citation_grades(*, role, credibility=None, direction="", reliability_override=""):
+    """The grading rules of a citation, as field errors: evidence has a credibility 1-6 and
+    a direction, an appearance has neither; an override is a reliability A-F."""
+    errors = {}
+    if role == Citation.Role.EVIDENCE:
+        if credibility not in Credibility.values:
+            errors["credibility"] = (
+                f"Unknown credibility {credibility!r}: use a number from 1 to 6."
+            )
+        if direction not in Direction.values:
+            errors["direction"] = (
+                f"Unknown direction {direction!r}: use supports, refutes or context."
+            )
+    else:
+        if credibility is not None:
+            errors["credibility"] = "Only evidence is graded: leave the credibility empty."
+        if direction:
+            errors["direction"] = "Only evidence has a direction: leave it empty."
+        if reliability_override:
+            errors["reliability_override"] = "Only evidence is graded: leave it empty."
+    if reliability_override and reliability_override not in Reliability.values:
+        errors["reliability_override"] = (
+            f"Unknown reliability {reliability_override!r}: use a letter from A to F."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def citation_defaults(citation):
+    """Fill what an evidence citation left unsaid with the ungraded values (6, context)."""
+    if citation.role == Citation.Role.EVIDENCE:
+        if citation.credibility is None:
+            citation.credibility = Credibility.CANNOT_JUDGE
+        citation.direction = citation.direction or Direction.CONTEXT
+    return citation
+
+
+def _check_citation(citation):
+    citation_defaults(citation)
+    validate_citation_grades(
+        role=citation.role,
+        credibility=citation.credibility,
+        direction=citation.direction,
+        reliability_override=citation.reliability_override,
+    )
 
 
 def _keep_status(instance, current):
     # The status is not edited here; keep what claim_set_status (or proposition_set_status)
     # last wrote, or the history row of this save would show the status the editor loaded.
     instance.status, instance.status_rationale = current.status, current.status_rationale
+    instance.status_confidence = current.status_confidence
 
 
 @service
@@ -131,6 +209,8 @@ def save_versioned(instance, *, by, version, reason=""):
 @service
 def create_record(instance, *, by, reason=""):
     """Create an actor, source or citation with its author recorded in the history."""
+    if isinstance(instance, Citation):
+        _check_citation(instance)
     _audit(instance, by, reason)
     instance.save()
     _after_record_saved(instance, by=by)
@@ -139,8 +219,9 @@ def create_record(instance, *, by, reason=""):
 
 @service
 def update_citation(citation, *, by, reason=""):
-    """Save an edited citation (its source, role, quote or note) and check its quote again
-    (an emptied quote loses its old check)."""
+    """Save an edited citation (its source, role, quote, note or grades) and check its quote
+    again (an emptied quote loses its old check)."""
+    _check_citation(citation)
     _audit(citation, by, reason)
     citation.save()
     check_quote(citation=citation)
@@ -186,7 +267,15 @@ def _citation_row(citation, *, by):
         source = create_record(
             Source(title=citation.new_source_title.strip(), url=citation.new_source_url), by=by
         )
-    return Citation(source=source, role=citation.role, quote=citation.quote, note=citation.note)
+    return Citation(
+        source=source,
+        role=citation.role,
+        quote=citation.quote,
+        note=citation.note,
+        credibility=citation.credibility,
+        direction=citation.direction,
+        reliability_override=citation.reliability_override,
+    )
 
 
 @service
@@ -199,16 +288,18 @@ def create_claim(
     stated_on,
     status=Claim.Status.UNVERIFIED,
     rationale="",
+    confidence="",
     at=None,
     citations=(),
     checked=False,
 ):
     """Create a claim, its citations (Citation rows or CitationSpecs) and the first entry of
-    its verdict timeline.
+    its verdict timeline. An evidence citation carries its grades (credibility, direction,
+    reliability_override), defaulting to 6 and context.
 
     `checked=True` (the import, which has checked every row itself) skips the one query per
     database constraint that full_clean() makes; the database still enforces them."""
-    validate_status_change(status=status, rationale=rationale)
+    validate_status_change(status=status, rationale=rationale, confidence=confidence)
     user = _user(by)
     claim = Claim(
         actor=actor,
@@ -225,19 +316,24 @@ def create_claim(
         row = _citation_row(citation, by=by)
         row.claim = claim
         create_record(row, by=by)
-    claim_set_status(claim=claim, status=status, rationale=rationale, by=by, at=at)
+    claim_set_status(
+        claim=claim, status=status, rationale=rationale, confidence=confidence, by=by, at=at
+    )
     claim.refresh_from_db()
     return claim
 
 
-def _append_verdict(locked, *, status, rationale, by, at):
-    """The half of a verdict that claims and propositions share: check it, append it to the
-    locked record's own timeline (`status_changes`) and make it the current status.
+def _append_verdict(locked, *, status, rationale, confidence, by, at):
+    """The half of a verdict that claims and propositions share: check it (a confidence is
+    required with confirmed and denied), append it to the locked record's own timeline
+    (`status_changes`) and make it the current status.
 
     The current status is the timeline's latest entry, so a verdict dated before that entry
     is refused: it would make the two disagree."""
     rationale = (rationale or "").strip()
-    validate_status_change(status=status, rationale=rationale)
+    if confidence is not NOT_RECORDED:
+        confidence = confidence or ""
+    validate_status_change(status=status, rationale=rationale, confidence=confidence)
     latest = locked.status_changes.latest_first().first()
     at = at or timezone.now()
     if latest is not None and at < latest.changed_at:
@@ -248,10 +344,12 @@ def _append_verdict(locked, *, status, rationale, by, at):
         old_status="" if latest is None else locked.status,
         new_status=status,
         rationale=rationale,
+        confidence=confidence,
         changed_by=_user(by),
         changed_at=at,
     )
     locked.status, locked.status_rationale = status, rationale
+    locked.status_confidence = confidence
     return change
 
 
@@ -274,26 +372,96 @@ def update_claim(*, claim, changes, add_citations=(), remove_citations=(), by, v
 
 
 @service
-def claim_set_status(*, claim, status, rationale="", by, at=None):
+def claim_set_status(*, claim, status, rationale="", confidence="", by, at=None):
     """Record a verdict: append a StatusChange and make it the claim's current status.
+    `confidence` (low / moderate / high) is required with confirmed and denied.
 
     The claim row is locked, so concurrent changes land one after another in the timeline
     and the current status is always the latest."""
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    change = _append_verdict(locked, status=status, rationale=rationale, by=by, at=at)
+    change = _append_verdict(
+        locked, status=status, rationale=rationale, confidence=confidence, by=by, at=at
+    )
     if change.changed_by is not None:
         locked.updated_by = change.changed_by
     _audit(locked, by, f"status → {status}")
-    locked.save(update_fields=["status", "status_rationale", "updated_by", "updated_at"])
+    locked.save(
+        update_fields=[
+            "status",
+            "status_rationale",
+            "status_confidence",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     claim.status, claim.status_rationale = locked.status, locked.status_rationale
+    claim.status_confidence = locked.status_confidence
     return change
 
 
 @service
-def add_citation(*, claim, source, role, quote="", note="", by):
+def add_citation(
+    *,
+    claim,
+    source,
+    role,
+    quote="",
+    note="",
+    credibility=None,
+    direction="",
+    reliability_override="",
+    by,
+):
+    """Cite `source` on `claim`. Evidence takes its grades (default: 6, context)."""
     return create_record(
-        Citation(claim=claim, source=source, role=role, quote=quote, note=note), by=by
+        Citation(
+            claim=claim,
+            source=source,
+            role=role,
+            quote=quote,
+            note=note,
+            credibility=credibility,
+            direction=direction,
+            reliability_override=reliability_override,
+        ),
+        by=by,
     )
+
+
+@service
+def source_set_reliability(*, source, reliability, by, reason=""):
+    """Grade a source (A-F), with who and why in its history."""
+    if reliability not in Reliability.values:
+        raise ValidationError(
+            {"reliability": f"Unknown reliability {reliability!r}: use a letter from A to F."}
+        )
+    locked = Source.objects.select_for_update().get(pk=source.pk)
+    if locked.reliability == reliability:
+        return locked
+    locked.reliability = reliability
+    locked.version += 1
+    _audit(locked, by, reason or f"reliability → {reliability}")
+    locked.save(update_fields=["reliability", "version"])
+    source.reliability, source.version = locked.reliability, locked.version
+    return locked
+
+
+@service
+def grade_citation(*, citation, credibility, direction, reliability_override="", by, reason=""):
+    """Set an evidence citation's credibility, direction and reliability override."""
+    validate_citation_grades(
+        role=citation.role,
+        credibility=credibility,
+        direction=direction,
+        reliability_override=reliability_override,
+    )
+    grades = (credibility, direction, reliability_override)
+    if (citation.credibility, citation.direction, citation.reliability_override) == grades:
+        return citation
+    citation.credibility, citation.direction, citation.reliability_override = grades
+    _audit(citation, by, reason or f"graded {citation.rating}")
+    citation.save(update_fields=["credibility", "direction", "reliability_override"])
+    return citation
 
 
 @service
@@ -542,35 +710,45 @@ def recapture_sources(*, older_than, by=None):
 
 @service
 def create_proposition(
-    *, by, statement, description="", slug="", status=None, rationale="", at=None
+    *, by, statement, description="", slug="", status=None, rationale="", confidence="", at=None
 ):
     """Create a proposition (slug made from the statement when blank) and the first entry of
     its verdict timeline."""
     status = status or Proposition.Status.UNVERIFIED
-    validate_status_change(status=status, rationale=rationale)
+    validate_status_change(status=status, rationale=rationale, confidence=confidence)
     proposition = Proposition(statement=statement.strip(), description=description, slug=slug)
     proposition.full_clean()
     _audit(proposition, by, "created")
     proposition.save()
     proposition_set_status(
-        proposition=proposition, status=status, rationale=rationale, by=by, at=at
+        proposition=proposition,
+        status=status,
+        rationale=rationale,
+        confidence=confidence,
+        by=by,
+        at=at,
     )
     proposition.refresh_from_db()
     return proposition
 
 
 @service
-def proposition_set_status(*, proposition, status, rationale="", by, at=None):
+def proposition_set_status(*, proposition, status, rationale="", confidence="", by, at=None):
     """Record a proposition's verdict: append to its timeline and make it current.
 
     Never changes its claims: the proposition page lists those that now disagree and offers
     to apply the verdict to them (apply_proposition_verdict)."""
     locked = Proposition.objects.select_for_update().get(pk=proposition.pk)
-    change = _append_verdict(locked, status=status, rationale=rationale, by=by, at=at)
+    change = _append_verdict(
+        locked, status=status, rationale=rationale, confidence=confidence, by=by, at=at
+    )
     locked.version += 1
     _audit(locked, by, f"status → {status}")
-    locked.save(update_fields=["status", "status_rationale", "version", "updated_at"])
+    locked.save(
+        update_fields=["status", "status_rationale", "status_confidence", "version", "updated_at"]
+    )
     proposition.status, proposition.status_rationale = locked.status, locked.status_rationale
+    proposition.status_confidence = locked.status_confidence
     proposition.version = locked.version
     return change
 
@@ -601,9 +779,10 @@ def remove_stance(*, stance, by):
 
 
 @service
-def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
+def apply_proposition_verdict(*, proposition, claim_versions, rationale, confidence="", by):
     """Give each listed claim the verdict its stance implies (claim_set_status, one entry in
-    each timeline), all in one transaction.
+    each timeline, with `confidence`: required when any of them is confirmed or denied), all
+    in one transaction.
 
     `claim_versions` is {claim id: (version, status) shown on the page}: a claim edited or
     given a verdict since then is skipped and returned, never overwritten; so is one no
@@ -627,7 +806,9 @@ def apply_proposition_verdict(*, proposition, claim_versions, rationale, by):
             continue
         if claim.status == expected:
             continue
-        claim_set_status(claim=claim, status=expected, rationale=rationale, by=by)
+        claim_set_status(
+            claim=claim, status=expected, rationale=rationale, confidence=confidence, by=by
+        )
         applied.append(claim)
     found = {s.claim_id for s in stances}
     skipped.extend(Claim.objects.filter(pk__in=set(claim_versions) - found))

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, ProtectedError, Q
+from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import charts, exports, imports, jsonld, services
+from . import charts, exports, grades, imports, jsonld, services
 from .changes import Changes
 from .changes import csv_lines as changes_csv_lines
-from .db import clean_query
+from .db import COUNT_CAP, clean_query
 from .filters import ClaimFilter
 from .forms import (
     ActorForm,
@@ -69,11 +69,14 @@ def _claim_detail_context(claim, status_form, as_of=None):
         end = as_of_end(as_of)
         for change in timeline:
             change.after_as_of = change.changed_at >= end
+    evidence_groups = grades.evidence_groups(citations)
     return {
         "claim": claim,
         "bands": charts.verdict_bands(claim, timeline, as_of=as_of),
         "appearances": [c for c in citations if c.role == c.Role.APPEARANCE],
         "evidence": [c for c in citations if c.role == c.Role.EVIDENCE],
+        "evidence_groups": evidence_groups,
+        "evidence_summary": grades.evidence_summary(evidence_groups),
         "timeline": timeline,
         "status_form": status_form,
         # The propositions the claim bears on, and the claims that contradict it there.
@@ -114,7 +117,7 @@ class ClaimDetailView(AccessMixin, AsOfMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         claim = _get_claim(self.kwargs["pk"], self.as_of)
-        form = StatusForm(initial={"status": claim.status})
+        form = StatusForm(initial={"status": claim.status, "confidence": claim.status_confidence})
         context = _claim_detail_context(claim, form, self.as_of)
         return super().get_context_data(**kwargs, **context)
 
@@ -136,6 +139,7 @@ def claim_status(request, pk):
                 claim=claim,
                 status=form.cleaned_data["status"],
                 rationale=form.cleaned_data["rationale"],
+                confidence=form.cleaned_data["confidence"],
                 by=request.user,
             )
         except ValidationError as error:
@@ -524,13 +528,42 @@ class SourceListView(AccessMixin, SearchListMixin, ListView):
         return sources
 
 
+def evidence_track_record(source, *, sample=COUNT_CAP):
+    """How the claims this source was evidence for ended: rows per direction (supports,
+    refutes, context) with confirmed / denied / unverified counts. One query, over the
+    newest `sample` evidence citations at most, so a much-cited source costs the same."""
+    from .models import Direction  # noqa: PLC0415 - kept beside its one use
+
+    newest = (
+        Citation.objects.filter(source=source, role=Citation.Role.EVIDENCE)
+        .order_by("-pk")
+        .values("pk")[: sample + 1]
+    )
+    counts = (
+        Citation.objects.filter(pk__in=newest)
+        .order_by()
+        .values_list("direction", "claim__status")
+        .annotate(n=Count("pk"))
+    )
+    tally = {(direction, status): n for direction, status, n in counts}
+    rows = []
+    for direction, label in Direction.choices:
+        cells = [tally.get((direction, status), 0) for status in Claim.Status.values]
+        if any(cells):
+            rows.append(
+                {"direction": direction, "label": label, "counts": cells, "total": sum(cells)}
+            )
+    total = sum(row["total"] for row in rows)
+    return {"rows": rows, "total": total, "sampled": total > sample, "sample": sample}
+
+
 class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
     model = Source
     template_name = "claims/source_detail.html"
 
     def get_context_data(self, **kwargs):
         citations = (
-            self.object.citations.select_related("claim__actor", "quote_capture")
+            self.object.citations.select_related("claim__actor", "quote_capture", "source")
             .defer("quote_capture__text")
             .order_by("-claim__stated_on", "-claim_id", "role", "pk")
         )
@@ -543,6 +576,7 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
         if self.as_of is not None:
             for citation in page_obj.object_list:
                 citation.claim.status = citation.as_of_status
+                citation.claim.status_confidence = citation.as_of_confidence
         captures = list(self.object.captures.defer("text")[:CAPTURES_SHOWN])
         return super().get_context_data(
             **kwargs,
@@ -550,6 +584,8 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
             captures=captures,
             latest_text=services.latest_readable_capture(self.object),
             query=f"as_of={self.as_of.isoformat()}" if self.as_of else "",
+            track_record=evidence_track_record(self.object),
+            statuses=Claim.Status.choices,
         )
 
 

@@ -319,6 +319,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A source's reliability and a citation's override share one scale (so do a verdict's
+    # confidence and the claim's current one): one named enum each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ReliabilityEnum": "claims.models.Reliability",
+        "ConfidenceEnum": "claims.models.Confidence",
+    },
     # Error answers, the Idempotency-Key header, `version` required on updates (see the hook).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -83,6 +83,7 @@ def story(analyst):
 
     def claim(actor, headline, day, status="unverified", rationale="", cite=()):
         return services.create_claim(
+            confidence="moderate",
             by=analyst,
             actor=actor,
             headline=headline,

@@ -73,7 +73,8 @@ class SourceFactory(ServiceFactory):
 
 class ClaimFactory(factory.django.DjangoModelFactory):
     """A claim made by services.create_claim, so it has the first entry of its timeline.
-    `status` (and `status_rationale`) give that entry another verdict than unverified."""
+    `status` (and `status_rationale`, `status_confidence`: moderate unless given) give that
+    entry another verdict than unverified."""
 
     class Meta:
         model = Claim
@@ -84,8 +85,24 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     stated_on = datetime.date(2024, 10, 18)
 
     @classmethod
-    def _create(cls, model_class, *, status=Claim.Status.UNVERIFIED, status_rationale="", **kw):
-        return services.create_claim(by=None, status=status, rationale=status_rationale, **kw)
+    def _create(
+        cls,
+        model_class,
+        *,
+        status=Claim.Status.UNVERIFIED,
+        status_rationale="",
+        status_confidence=None,
+        **kw,
+    ):
+        if status_confidence is None:
+            status_confidence = "" if status == Claim.Status.UNVERIFIED else "moderate"
+        return services.create_claim(
+            by=None,
+            status=status,
+            rationale=status_rationale,
+            confidence=status_confidence,
+            **kw,
+        )
 
 
 class CitationFactory(ServiceFactory):
@@ -96,3 +113,8 @@ class CitationFactory(ServiceFactory):
     source = factory.SubFactory(SourceFactory)
     role = Citation.Role.APPEARANCE
     quote = "the exact words"
+    # Evidence is graded (the database insists); an appearance is not.
+    credibility = factory.LazyAttribute(lambda c: 6 if c.role == Citation.Role.EVIDENCE else None)
+    direction = factory.LazyAttribute(
+        lambda c: Citation.Direction.CONTEXT if c.role == Citation.Role.EVIDENCE else ""
+    )

@@ -84,7 +84,11 @@ def seed(by=None):
         ],
     )
     services.claim_set_status(
-        claim=claim, status=Claim.Status.DENIED, rationale=VALUES["claim.rationale"], by=by
+        confidence="moderate",
+        claim=claim,
+        status=Claim.Status.DENIED,
+        rationale=VALUES["claim.rationale"],
+        by=by,
     )
     claim.refresh_from_db()
     return actor, source, claim

@@ -65,6 +65,7 @@ def test_bulk_action_writes_one_status_change_per_claim_with_user(admin_client, 
             "_selected_action": claims,
             "apply": "1",
             "rationale": "Refuted by later reporting",
+            "confidence": "moderate",
         },
     )
     assert response.status_code == 302

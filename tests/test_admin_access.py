@@ -109,6 +109,7 @@ def test_admin_bulk_status_action_by_role(demo, role):
             "_selected_action": [claim.pk],
             "apply": "1",
             "rationale": "Refuted",
+            "confidence": "moderate",
         },
     )
     claim.refresh_from_db()
@@ -128,6 +129,7 @@ def test_admin_post_without_csrf_token_is_refused(demo, admin):
             "_selected_action": [claim.pk],
             "apply": "1",
             "rationale": "Refuted",
+            "confidence": "moderate",
         },
     )
     assert response.status_code == 403

@@ -20,7 +20,9 @@ def test_bulk_verdict_asks_for_a_rationale_then_writes_the_timeline(admin_client
     url = reverse("admin:claims_proposition_changelist")
     data = {"action": "mark_denied", "_selected_action": [proposition.pk]}
     assert b"rationale" in admin_client.post(url, data).content.lower()
-    admin_client.post(url, {**data, "apply": "1", "rationale": "Never happened."})
+    admin_client.post(
+        url, {**data, "apply": "1", "rationale": "Never happened.", "confidence": "high"}
+    )
     change = PropositionStatusChange.objects.filter(proposition=proposition).last()
     assert (change.new_status, change.changed_by) == ("denied", admin)
     assert Claim.objects.get(actor__slug="ukrainian-media").status == "unverified"

@@ -90,7 +90,8 @@ def hard_story(analyst):
     peskov = actor("dmitry-peskov", "Дмитрий Песков", parent=kremlin, wikidata_id="Q20")
     other = actor("zz-other", "Other actor")
     tass = services.create_record(
-        Source(title="ТАСС", url="https://tass.ru/a?b=1&c=ü", kind="news_report"), by=analyst
+        Source(title="ТАСС", url="https://tass.ru/a?b=1&c=ü", kind="news_report", reliability="E"),
+        by=analyst,
     )
     same = [
         services.create_record(Source(title="Same title", publisher=p), by=analyst)
@@ -105,11 +106,19 @@ def hard_story(analyst):
             text=text,
             stated_on=datetime.date(2024, 10, day),
             at=at(day, 9, 123456),
-            citations=[Citation(source=s, role=r, quote=q, note=n) for s, r, q, n in cites],
+            citations=[
+                Citation(source=s, role=r, quote=q, note=n, **grades)
+                for s, r, q, n, *grades in cites
+            ],
         )
-        for status, rationale, when in verdicts:
+        for status, rationale, when, confidence in verdicts:
             services.claim_set_status(
-                claim=made, status=status, rationale=rationale, by=analyst, at=when
+                claim=made,
+                status=status,
+                rationale=rationale,
+                confidence=confidence,
+                by=analyst,
+                at=when,
             )
         return made
 
@@ -118,12 +127,22 @@ def hard_story(analyst):
         "Это «фейк»",
         10,
         'Line one\nline "two"\ttabbed\n\nКремль 🇷🇺 \\ backslash',
-        [(tass, "appearance", "«фейк»", ""), (same[0], "evidence", "", "multi\nline note")],
-        [("denied", "Refuted:\n“they were there”", at(28, 7, 1))],
+        [
+            (tass, "appearance", "«фейк»", ""),
+            (
+                same[0],
+                "evidence",
+                "",
+                "multi\nline note",
+                {"credibility": 3, "direction": "refutes", "reliability_override": "C"},
+            ),
+        ],
+        [("denied", "Refuted:\n“they were there”", at(28, 7, 1), "high")],
     )
     one = claim(kremlin, "Same headline", 10, "One.", [(same[1], "appearance", "q", "")])
     claim(other, "Same headline", 10, "Two.", [])
-    confirmed = [("confirmed", "Yes", at(30))]
+    # A verdict recorded before confidence was kept travels as "not recorded" (null).
+    confirmed = [("confirmed", "Yes", at(30), None)]
     another = claim(russia, "Another", 12, "Text", [(tass, "evidence", "", "")], confirmed)
 
     # Propositions created out of order with the claims, one with a two-step timeline by a
@@ -136,10 +155,20 @@ def hard_story(analyst):
         at=at(9, 8, 654321),
     )
     services.proposition_set_status(
-        proposition=troops, status="confirmed", rationale="Seen:\n“there”", by=analyst, at=at(29)
+        proposition=troops,
+        status="confirmed",
+        rationale="Seen:\n“there”",
+        confidence="moderate",
+        by=analyst,
+        at=at(29),
     )
     services.proposition_set_status(
-        proposition=troops, status="denied", rationale="Not quite", by=None, at=at(31, 1, 7)
+        proposition=troops,
+        status="denied",
+        rationale="Not quite",
+        confidence="low",
+        by=None,
+        at=at(31, 1, 7),
     )
     open_question = services.create_proposition(
         by=None, statement="Still open", slug="still-open", at=at(11)
@@ -332,7 +361,11 @@ def test_loading_adds_missing_stances_to_kept_claims_and_keeps_existing_ones(tmp
         claim=stance.claim, proposition=stance.proposition, stance="doubts", note="Ours", by=None
     )
     services.proposition_set_status(
-        proposition=stance.proposition, status="unverified", by=None, at=at(30)
+        confidence="moderate",
+        proposition=stance.proposition,
+        status="unverified",
+        by=None,
+        at=at(30),
     )
     bundle = base_bundle()
     bundle["propositions"].append({"slug": "second", "statement": "A second question"})
@@ -400,7 +433,12 @@ def base_bundle():
                 "statement": "North Korean troops are in Russia",
                 "timeline": [
                     {"at": "2024-10-04", "status": "unverified"},
-                    {"at": "2024-10-28", "status": "confirmed", "rationale": "Pentagon."},
+                    {
+                        "at": "2024-10-28",
+                        "status": "confirmed",
+                        "rationale": "Pentagon.",
+                        "confidence": "moderate",
+                    },
                 ],
             }
         ],
@@ -414,7 +452,12 @@ def base_bundle():
                 "citations": [{"source": "tass", "quote": "fake"}],
                 "timeline": [
                     {"at": "2024-10-10", "status": "unverified"},
-                    {"at": "2025-04-26T09:30:00Z", "status": "denied", "rationale": "Refuted."},
+                    {
+                        "at": "2025-04-26T09:30:00Z",
+                        "status": "denied",
+                        "rationale": "Refuted.",
+                        "confidence": "high",
+                    },
                 ],
                 "stances": [{"proposition": "troops-in-russia", "stance": "denies"}],
             }
@@ -430,6 +473,16 @@ def test_the_base_bundle_of_the_bad_input_table_loads(tmp_path):
     assert list(Stance.objects.values_list("claim__headline", "stance")) == [
         ("Fake news", "denies")
     ]
+
+
+def test_a_verdict_without_a_confidence_loads_as_not_recorded(tmp_path):
+    # A file from before confidence was kept stays valid; nothing is made up for it.
+    bundle = base_bundle()
+    del bundle["claims"][0]["timeline"][1]["confidence"]
+    load(tmp_path, bundle)
+    claim = Claim.objects.get()
+    assert (claim.status, claim.status_confidence) == ("denied", None)
+    assert claim.confidence_label == "not recorded"
 
 
 def _set(path, value):
@@ -555,6 +608,22 @@ BAD_BUNDLES = {
     "proposition slug used twice": (
         lambda b: b["propositions"].append(copy.deepcopy(b["propositions"][0])) or b,
         'propositions[1] "troops-in-russia": slug "troops-in-russia" is used twice',
+    ),
+    "unknown confidence": (
+        _set([*CLAIM, "timeline", 1, "confidence"], "sure"),
+        'claims[0] "kremlin-fake-news": timeline[1].confidence "sure" is not one of',
+    ),
+    "bad source reliability": (
+        _set(["sources", 0, "reliability"], "G"),
+        'sources[0] "tass": reliability "G" is not one of A, B, C, D, E, F',
+    ),
+    "a direction on an appearance": (
+        _set([*CLAIM, "citations", 0, "direction"], "supports"),
+        'claims[0] "kremlin-fake-news": citations[0].direction: Only evidence has a direction',
+    ),
+    "credibility out of range": (
+        _set([*CLAIM, "citations", 0, "credibility"], 7),
+        'claims[0] "kremlin-fake-news": citations[0].credibility 7 is not a credibility',
     ),
     "proposition verdict without a rationale": (
         _set([*PROPOSITION, "timeline", 1, "rationale"], ""),

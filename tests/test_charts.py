@@ -23,7 +23,9 @@ def make(stated_on, status="unverified", actor=None):
         at=datetime.datetime.combine(stated_on, datetime.time(12), tzinfo=datetime.UTC),
     )
     if status != "unverified":
-        services.claim_set_status(claim=claim, status=status, rationale="Checked.", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status=status, rationale="Checked.", by=None
+        )
     return claim
 
 
@@ -72,6 +74,7 @@ def test_a_century_is_bucketed_by_year_and_bounded():
 def test_chart_counts_the_as_of_status():
     claim = make(D(2024, 10, 20))
     services.claim_set_status(
+        confidence="moderate",
         claim=claim,
         status="denied",
         rationale="Refuted.",
@@ -97,6 +100,7 @@ def test_track_strip_says_how_long_each_verdict_took():
     actor = ActorFactory()
     claim = make(D(2024, 10, 10), actor=actor)
     services.claim_set_status(
+        confidence="moderate",
         claim=claim,
         status="denied",
         rationale="Refuted.",
@@ -113,6 +117,7 @@ def test_track_strip_says_how_long_each_verdict_took():
 def test_verdict_bands_between_changes():
     claim = make(D(2024, 10, 10))
     services.claim_set_status(
+        confidence="moderate",
         claim=claim,
         status="denied",
         rationale="Refuted.",

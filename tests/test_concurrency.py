@@ -30,7 +30,11 @@ def test_parallel_status_changes_all_land_in_the_timeline(analyst):
             barrier.wait()
             status = ["confirmed", "denied"][i % 2]
             services.claim_set_status(
-                claim=Claim.objects.get(pk=claim.pk), status=status, rationale=f"r{i}", by=analyst
+                confidence="moderate",
+                claim=Claim.objects.get(pk=claim.pk),
+                status=status,
+                rationale=f"r{i}",
+                by=analyst,
             )
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)

@@ -50,7 +50,9 @@ def test_csv_row_carries_the_claim(reader_client, story):
             "stated_on": "2024-10-18",
             "status": "confirmed",
             "status_rationale": "Pentagon and NATO confirmed it.",
-            "source_urls": "https://example.org/yonhap https://example.org/tass",
+            "status_confidence": "moderate",
+            "evidence": "context:6::https://example.org/tass",
+            "source_urls": "https://example.org/yonhap",
             "stances": "",
         }
     ]

@@ -17,7 +17,11 @@ def _entries(response):
 
 def test_feed_lists_status_changes_newest_first(reader_client, story, analyst):
     services.claim_set_status(
-        claim=story["claims"]["peskov"], status="denied", rationale="He did comment.", by=analyst
+        confidence="moderate",
+        claim=story["claims"]["peskov"],
+        status="denied",
+        rationale="He did comment.",
+        by=analyst,
     )
     response = reader_client.get(reverse("claims:status-feed"))
     entries = _entries(response)

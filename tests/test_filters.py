@@ -23,7 +23,9 @@ def make_claim(**kwargs):
     status = kwargs.pop("status", Claim.Status.UNVERIFIED)
     claim = ClaimFactory(**kwargs)
     if status != Claim.Status.UNVERIFIED:
-        services.claim_set_status(claim=claim, status=status, rationale="Checked.", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status=status, rationale="Checked.", by=None
+        )
     return claim
 
 

@@ -17,7 +17,9 @@ def test_service_call_records_the_user(analyst):
     claim = services.create_claim(
         by=analyst, actor=ActorFactory(), headline="h", text="t", stated_on=datetime.date.today()
     )
-    services.claim_set_status(claim=claim, status="confirmed", rationale="seen", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="confirmed", rationale="seen", by=analyst
+    )
     assert {h.history_user for h in claim.history.all()} == {analyst}
 
 
@@ -48,6 +50,7 @@ def test_admin_bulk_action_records_the_user(admin_client, admin):
             "_selected_action": [claim.pk],
             "apply": "1",
             "rationale": "Confirmed by a named outlet",
+            "confidence": "moderate",
         },
     )
     latest = claim.history.latest()

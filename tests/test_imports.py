@@ -16,8 +16,11 @@ from tests.factories import UserFactory
 
 # Files written before the stances column still import: these tests use the older header.
 HEADER = ",".join(c for c in COLUMNS if c != "stances")
-OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,"
-GOOD = ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,"
+OTHER = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,,,"
+GOOD = (
+    ",Troops seen,Troops were seen near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images."
+    ",moderate,,"
+)
 
 
 def _export(client):
@@ -93,28 +96,38 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(db):
 
 LONG = "x" * 121
 BAD_FILES = [
-    ("unknown status", f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,\n", 3, "Unknown status"),
+    (
+        "unknown status",
+        f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,,,\n",
+        3,
+        "Unknown status",
+    ),
     (
         "bad date",
-        f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,04/11/2024,unverified,,\n",
+        f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,04/11/2024,unverified,,,,\n",
         3,
         "invalid date format",
     ),
-    ("missing actor", f"{HEADER}\n{GOOD}\n,H,T,,,2024-11-04,unverified,,\n", 3, "missing actor"),
+    ("missing actor", f"{HEADER}\n{GOOD}\n,H,T,,,2024-11-04,unverified,,,,\n", 3, "missing actor"),
     (
         "unknown actor without a name",
-        f"{HEADER}\n{GOOD}\n,H,T,ghost,,2024-11-04,unverified,,\n",
+        f"{HEADER}\n{GOOD}\n,H,T,ghost,,2024-11-04,unverified,,,,\n",
         3,
         "missing actor",
     ),
     (
         "over-long headline",
-        f"{HEADER}\n{GOOD}\n,{LONG},T,nis,NIS,2024-11-04,unverified,,\n",
+        f"{HEADER}\n{GOOD}\n,{LONG},T,nis,NIS,2024-11-04,unverified,,,,\n",
         3,
         "headline: Ensure this value has at most 120 characters (it has 121)",
     ),
     ("missing columns", "headline,text\nH,T\n", 1, "missing columns: actor_slug"),
-    ("verdict without rationale", f"{HEADER}\n,H,T,nis,NIS,2024-11-04,denied,,\n", 2, "rationale"),
+    (
+        "verdict without rationale",
+        f"{HEADER}\n,H,T,nis,NIS,2024-11-04,denied,,moderate,,\n",
+        2,
+        "rationale",
+    ),
     ("bad source URL", f"{HEADER}\n{GOOD}not-a-url\n", 2, "bad source URL"),
     ("too few fields", f"{HEADER}\n{GOOD}\n,H,T\n", 3, "fewer fields"),
     ("empty file", "", 1, "empty file"),
@@ -131,7 +144,7 @@ def test_a_bad_row_fails_the_whole_import(db, content, line, reason):
 
 
 def test_bad_encoding_names_each_line_and_writes_nothing(db):
-    data = f"{HEADER}\n{GOOD}\n".encode() + ",Café,T,nis,NIS,2024-11-04,unverified,,\n".encode(
+    data = f"{HEADER}\n{GOOD}\n".encode() + ",Café,T,nis,NIS,2024-11-04,unverified,,,,\n".encode(
         "latin-1"
     )
     report = import_claims(data)
@@ -141,15 +154,15 @@ def test_bad_encoding_names_each_line_and_writes_nothing(db):
 
 def test_every_bad_row_is_reported_with_its_line(db):
     data = (
-        f"{HEADER}\n,H,T,nis,NIS,2024-11-31,unverified,,\n{GOOD}\n"
-        f',"multi\nline",T,nis,NIS,2024-11-04,nope,,\n'
+        f"{HEADER}\n,H,T,nis,NIS,2024-11-31,unverified,,,,\n{GOOD}\n"
+        f',"multi\nline",T,nis,NIS,2024-11-04,nope,,,,\n'
     ).encode()
     report = import_claims(data)
     assert [e.line for e in report.errors] == [2, 4]
 
 
 def test_a_new_actor_name_taken_by_another_actor_is_an_error(story):
-    data = f"{HEADER}\n,H,T,kremlin-2,The Kremlin,2024-11-04,unverified,,\n".encode()
+    data = f"{HEADER}\n,H,T,kremlin-2,The Kremlin,2024-11-04,unverified,,,,\n".encode()
     before = _counts()
     report = import_claims(data)
     assert "belongs to another actor" in report.errors[0].reason
@@ -176,7 +189,7 @@ def test_command_dry_run_writes_nothing(tmp_path, db):
 
 def test_command_fails_on_a_bad_file_and_names_the_line(tmp_path, db):
     path = tmp_path / "claims.csv"
-    path.write_text(f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,someday,unverified,,\n")
+    path.write_text(f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,someday,unverified,,,,\n")
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_claims", str(path), stdout=io.StringIO(), stderr=err)
@@ -235,7 +248,9 @@ def test_upload_imports(analyst_client, analyst):
 
 
 def test_upload_lists_each_bad_line(analyst_client):
-    content = f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,\n,{LONG},T,nis,N,x,unverified,,\n"
+    content = (
+        f"{HEADER}\n{GOOD}\n,H,T,nis,NIS,2024-11-04,maybe,,,,\n,{LONG},T,nis,N,x,unverified,,,,\n"
+    )
     response = analyst_client.post(reverse("claims:claim-import"), _upload(content.encode(), False))
     html = response.content.decode()
     assert response.status_code == 400
@@ -273,7 +288,7 @@ def test_export_quotes_formula_cells_and_the_import_restores_them(reader_client,
 
 
 def test_a_reserved_actor_slug_is_a_row_error(db):
-    row = ",H,T,new,New Agency,2024-11-04,unverified,,"
+    row = ",H,T,new,New Agency,2024-11-04,unverified,,,,"
     report = import_claims(f"{HEADER}\n{row}\n".encode())
     assert [(e.line, "page address" in e.reason) for e in report.errors] == [(2, True)]
     assert not Actor.objects.exists()
@@ -349,7 +364,9 @@ def test_import_reports_a_bad_slug_date_or_over_long_field_on_its_line(db, row, 
 
 
 def test_upload_page_refuses_a_file_over_its_row_cap_and_names_the_command(analyst_client):
-    rows = "".join(f",Claim {i},Text {i}.,nis,NIS,2024-11-04,unverified,,\n" for i in range(2_001))
+    rows = "".join(
+        f",Claim {i},Text {i}.,nis,NIS,2024-11-04,unverified,,,,\n" for i in range(2_001)
+    )
     response = analyst_client.post(
         reverse("claims:claim-import"), _upload(f"{HEADER}\n{rows}".encode(), False)
     )
@@ -360,7 +377,7 @@ def test_upload_page_refuses_a_file_over_its_row_cap_and_names_the_command(analy
 
 def test_import_costs_a_bounded_number_of_queries_per_row(db, django_assert_max_num_queries):
     rows = "".join(
-        f",Claim {i},Text {i}.,nis,NIS,2024-11-04,confirmed,Seen.,https://example.org/{i}\n"
+        f",Claim {i},Text {i}.,nis,NIS,2024-11-04,confirmed,Seen.,moderate,,https://example.org/{i}\n"
         for i in range(20)
     )
     # About 25 a row with a new source each, savepoints of the nested service calls included
@@ -395,7 +412,7 @@ def test_a_locked_database_during_an_upload_is_the_friendly_503(analyst_client, 
 
 
 def test_a_file_far_over_the_row_cap_is_refused_after_reading_one_row_past_it(analyst_client):
-    rows = ",C,T,nis,,2024-11-04,,,\n" * 850_000  # just under the 20 MB the page takes
+    rows = ",C,T,nis,,2024-11-04,,,,,\n" * 780_000  # just under the 20 MB the page takes
     response = analyst_client.post(
         reverse("claims:claim-import"), _upload(f"{HEADER}\n{rows}".encode(), False)
     )

@@ -100,7 +100,11 @@ def test_same_source_cannot_be_cited_twice_in_the_same_role():
 def test_same_source_may_be_cited_in_both_roles():
     citation = CitationFactory(role=Citation.Role.APPEARANCE)
     Citation.objects.create(
-        claim=citation.claim, source=citation.source, role=Citation.Role.EVIDENCE
+        claim=citation.claim,
+        source=citation.source,
+        role=Citation.Role.EVIDENCE,
+        credibility=6,
+        direction="context",
     )
     assert citation.claim.citations.count() == 2
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def make_claim(headline="A claim", *, status="unverified", rationale="", actor=None):
     return services.create_claim(
+        confidence="moderate",
         by=None,
         actor=actor or ActorFactory(),
         headline=headline,
@@ -29,7 +30,11 @@ def decided(status, statement="North Korean troops are deployed in Russia"):
     proposition = services.create_proposition(by=None, statement=statement)
     if status != "unverified":
         services.proposition_set_status(
-            proposition=proposition, status=status, rationale="Settled.", by=None
+            confidence="moderate",
+            proposition=proposition,
+            status=status,
+            rationale="Settled.",
+            by=None,
         )
     return proposition
 
@@ -67,7 +72,11 @@ def test_verdict_goes_on_the_timeline_and_leaves_claims_alone():
     proposition = decided("unverified")
     services.set_stance(claim=claim, proposition=proposition, stance="asserts", by=None)
     services.proposition_set_status(
-        proposition=proposition, status="confirmed", rationale="Rutte confirmed it.", by=None
+        confidence="moderate",
+        proposition=proposition,
+        status="confirmed",
+        rationale="Rutte confirmed it.",
+        by=None,
     )
     proposition.refresh_from_db()
     assert proposition.status == "confirmed"
@@ -82,7 +91,9 @@ def test_verdict_goes_on_the_timeline_and_leaves_claims_alone():
 def test_a_verdict_needs_a_rationale():
     proposition = decided("unverified")
     with pytest.raises(ValidationError):
-        services.proposition_set_status(proposition=proposition, status="denied", by=None)
+        services.proposition_set_status(
+            confidence="moderate", proposition=proposition, status="denied", by=None
+        )
     assert PropositionStatusChange.objects.filter(new_status="denied").count() == 0
 
 
@@ -168,6 +179,7 @@ def test_apply_gives_each_claim_the_verdict_its_stance_implies(analyst):
     services.set_stance(claim=asserting, proposition=proposition, stance="asserts", by=None)
     services.set_stance(claim=denying, proposition=proposition, stance="denies", by=None)
     applied, skipped = services.apply_proposition_verdict(
+        confidence="moderate",
         proposition=proposition,
         claim_versions={asserting.pk: _shown(asserting), denying.pk: _shown(denying)},
         rationale="Follows from the proposition.",
@@ -187,9 +199,15 @@ def test_apply_skips_and_names_a_claim_changed_since_the_page_was_shown():
         services.set_stance(claim=claim, proposition=proposition, stance="asserts", by=None)
     shown = {fresh.pk: _shown(fresh), stale.pk: _shown(stale)}
     # Someone else gives the stale claim a verdict meanwhile.
-    services.claim_set_status(claim=stale, status="denied", rationale="Other view.", by=None)
+    services.claim_set_status(
+        confidence="moderate", claim=stale, status="denied", rationale="Other view.", by=None
+    )
     applied, skipped = services.apply_proposition_verdict(
-        proposition=proposition, claim_versions=shown, rationale="Follows.", by=None
+        confidence="moderate",
+        proposition=proposition,
+        claim_versions=shown,
+        rationale="Follows.",
+        by=None,
     )
     assert [c.pk for c in applied] == [fresh.pk]
     assert [c.headline for c in skipped] == ["Stale"]
@@ -205,7 +223,11 @@ def test_apply_skips_a_claim_edited_since_the_page_was_shown():
     claim.text = "Edited."
     services.save_versioned(claim, by=None, version=claim.version)
     applied, skipped = services.apply_proposition_verdict(
-        proposition=proposition, claim_versions=shown, rationale="Follows.", by=None
+        confidence="moderate",
+        proposition=proposition,
+        claim_versions=shown,
+        rationale="Follows.",
+        by=None,
     )
     assert (applied, [c.pk for c in skipped]) == ([], [claim.pk])
     assert Claim.objects.get(pk=claim.pk).status == "unverified"
@@ -217,6 +239,7 @@ def test_apply_needs_a_rationale():
     services.set_stance(claim=claim, proposition=proposition, stance="asserts", by=None)
     with pytest.raises(ValidationError):
         services.apply_proposition_verdict(
+            confidence="moderate",
             proposition=proposition,
             claim_versions={claim.pk: _shown(claim)},
             rationale=" ",

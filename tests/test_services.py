@@ -40,7 +40,9 @@ def test_create_claim_with_citations_saves_them(analyst):
 
 def test_each_status_change_writes_exactly_one_row_with_user_and_rationale(analyst):
     claim = new_claim(analyst)
-    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="Refuted", by=analyst
+    )
     changes = list(claim.status_changes.order_by("pk"))
     assert len(changes) == 2
     assert (changes[1].old_status, changes[1].new_status, changes[1].rationale) == (
@@ -53,7 +55,9 @@ def test_each_status_change_writes_exactly_one_row_with_user_and_rationale(analy
 
 def test_status_change_updates_the_current_status(analyst):
     claim = new_claim(analyst)
-    services.claim_set_status(claim=claim, status="confirmed", rationale="Seen", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="confirmed", rationale="Seen", by=analyst
+    )
     claim.refresh_from_db()
     assert (claim.status, claim.status_rationale) == ("confirmed", "Seen")
 
@@ -62,7 +66,9 @@ def test_status_change_updates_the_current_status(analyst):
 def test_verdict_without_rationale_is_refused_and_writes_nothing(analyst, status):
     claim = new_claim(analyst)
     with pytest.raises(ValidationError) as error:
-        services.claim_set_status(claim=claim, status=status, rationale="  ", by=analyst)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status=status, rationale="  ", by=analyst
+        )
     assert "rationale" in error.value.message_dict
     assert claim.status_changes.count() == 1
 
@@ -70,14 +76,18 @@ def test_verdict_without_rationale_is_refused_and_writes_nothing(analyst, status
 def test_unknown_status_is_refused(analyst):
     claim = new_claim(analyst)
     with pytest.raises(ValidationError):
-        services.claim_set_status(claim=claim, status="maybe", rationale="x", by=analyst)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status="maybe", rationale="x", by=analyst
+        )
     claim.refresh_from_db()
     assert claim.status == "unverified"
 
 
 def test_status_change_is_recorded_in_history_with_the_user(analyst):
     claim = new_claim(analyst)
-    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="Refuted", by=analyst
+    )
     latest = claim.history.latest()
     assert (latest.status, latest.history_user) == ("denied", analyst)
 
@@ -97,7 +107,9 @@ def test_save_versioned_refuses_a_stale_edit(analyst):
 def test_save_versioned_does_not_overwrite_the_status(analyst):
     claim = new_claim(analyst)
     form_copy = Claim.objects.get(pk=claim.pk)
-    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="Refuted", by=analyst
+    )
     form_copy.headline = "Edited headline"
     services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     claim.refresh_from_db()
@@ -107,7 +119,9 @@ def test_save_versioned_does_not_overwrite_the_status(analyst):
 def test_save_versioned_history_shows_no_status_rollback(analyst):
     claim = new_claim(analyst)
     form_copy = Claim.objects.get(pk=claim.pk)
-    services.claim_set_status(claim=claim, status="denied", rationale="Refuted", by=analyst)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="Refuted", by=analyst
+    )
     form_copy.headline = "Edited headline"
     services.save_versioned(form_copy, by=analyst, version=form_copy.version)
     latest = claim.history.latest("history_date")
@@ -123,7 +137,12 @@ def test_status_change_dated_before_the_latest_one_is_refused(analyst):
     earlier = claim.status_changes.get().changed_at - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as refused:
         services.claim_set_status(
-            claim=claim, status="denied", rationale="Refuted", by=analyst, at=earlier
+            confidence="moderate",
+            claim=claim,
+            status="denied",
+            rationale="Refuted",
+            by=analyst,
+            at=earlier,
         )
     assert "at" in refused.value.message_dict
     claim.refresh_from_db()

@@ -18,6 +18,7 @@ from tests.hostile import VALUES, seed
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
+CONFIDENT = "Moderate confidence. "  # the seeded verdict's confidence, before its rationale
 SCRIPT_URLS = [
     "javascript:alert(1)",
     "JaVaScRiPt:alert(1)",
@@ -49,7 +50,8 @@ def test_claim_page_jsonld_holds_the_payloads_as_data(analyst_client, hostile):
     assert data["itemReviewed"]["text"] == VALUES["claim.text"]
     assert data["itemReviewed"]["author"]["name"] == VALUES["actor.name"]
     assert data["itemReviewed"]["appearance"][0]["name"] == VALUES["source.title"]
-    assert data["reviewRating"]["ratingExplanation"] == VALUES["claim.rationale"]
+    # The verdict's confidence leads the explanation; the rationale follows as given.
+    assert data["reviewRating"]["ratingExplanation"] == CONFIDENT + VALUES["claim.rationale"]
 
 
 def test_jsonld_export_parses_back_to_the_payloads(analyst_client, hostile):
@@ -59,7 +61,7 @@ def test_jsonld_export_parses_back_to_the_payloads(analyst_client, hostile):
     body = b"".join(response.streaming_content) if response.streaming else response.content
     (review,) = _reviews(json.loads(body))
     assert review["name"] == VALUES["claim.headline"]
-    assert review["reviewRating"]["ratingExplanation"] == VALUES["claim.rationale"]
+    assert review["reviewRating"]["ratingExplanation"] == CONFIDENT + VALUES["claim.rationale"]
 
 
 def _reviews(data):
@@ -84,9 +86,9 @@ def test_feed_is_well_formed_and_carries_the_payloads_as_text(analyst_client, ho
         # A feed reader renders an html summary as markup: the rationale must be escaped
         # HTML, which a reader shows as the literal text.
         assert "<" not in summary.text
-        assert html.unescape(summary.text) == VALUES["claim.rationale"]
+        assert html.unescape(summary.text) == CONFIDENT + VALUES["claim.rationale"]
     else:
-        assert summary.text == VALUES["claim.rationale"]
+        assert summary.text == CONFIDENT + VALUES["claim.rationale"]
 
 
 def test_csv_export_holds_the_payloads_verbatim(analyst_client, hostile, analyst):

@@ -13,6 +13,7 @@ from claims.models import (
     Actor,
     Citation,
     Claim,
+    Confidence,
     Proposition,
     Source,
     Stance,
@@ -138,8 +139,12 @@ class SourceSerializer(VersionedSerializer):
             "published_on",
             "archive_url",
             "notes",
+            "reliability",
             "version",
         ]
+        extra_kwargs = {
+            "reliability": {"help_text": "Admiralty source reliability A-F (F: cannot be judged)."}
+        }
 
 
 class ActorSummarySerializer(serializers.ModelSerializer):
@@ -151,31 +156,88 @@ class ActorSummarySerializer(serializers.ModelSerializer):
 class SourceSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
-        fields = ["id", "title", "url"]
+        fields = ["id", "title", "url", "reliability"]
+
+
+GRADE_HELP = {
+    "credibility": "Evidence only: information credibility 1-6 (6: cannot be judged; the "
+    "default). Null for an appearance.",
+    "direction": "Evidence only: supports, refutes or context (the default). Empty for an "
+    "appearance.",
+    "reliability_override": "Evidence only, optional: the reliability A-F of this item when "
+    "it differs from its source's.",
+}
 
 
 class CitationSerializer(serializers.ModelSerializer):
     source = SourceSummarySerializer(read_only=True)
+    rating = serializers.CharField(
+        read_only=True,
+        help_text="Evidence only: the Admiralty rating, reliability then credibility, e.g. B2.",
+    )
 
     class Meta:
         model = Citation
-        fields = ["id", "role", "source", "quote", "note"]
+        fields = [
+            "id",
+            "role",
+            "source",
+            "quote",
+            "note",
+            "direction",
+            "credibility",
+            "reliability_override",
+            "rating",
+        ]
+        extra_kwargs = {name: {"help_text": text} for name, text in GRADE_HELP.items()}
 
 
 class NewCitationSerializer(serializers.ModelSerializer):
-    """A citation given with a new claim: which source (by id), in what role."""
+    """A citation given with a new claim: which source (by id), in what role, with what
+    grades if it is evidence."""
 
     source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())
 
     class Meta:
         model = Citation
-        fields = ["source", "role", "quote", "note"]
+        fields = [
+            "source",
+            "role",
+            "quote",
+            "note",
+            "direction",
+            "credibility",
+            "reliability_override",
+        ]
+        extra_kwargs = {name: {"help_text": text} for name, text in GRADE_HELP.items()}
+
+    def validate(self, attrs):
+        role = attrs.get("role", Citation.Role.APPEARANCE)
+        candidate = services.citation_defaults(
+            Citation(
+                role=role,
+                credibility=attrs.get("credibility"),
+                direction=attrs.get("direction", ""),
+                reliability_override=attrs.get("reliability_override", ""),
+            )
+        )
+        try:
+            services.validate_citation_grades(
+                role=role,
+                credibility=candidate.credibility,
+                direction=candidate.direction,
+                reliability_override=candidate.reliability_override,
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return attrs
 
 
 STATUS_ON_UPDATE = "Set on create only; to change it use POST /api/claims/{id}/status/."
 CREATE_ONLY_FIELDS = {
     "status": STATUS_ON_UPDATE,
     "status_rationale": STATUS_ON_UPDATE,
+    "status_confidence": STATUS_ON_UPDATE,
     "new_citations": "Set on create only; cite further sources through the claim's edit page.",
 }
 
@@ -206,9 +268,17 @@ class ClaimSerializer(VersionedSerializer):
         max_length=NOTE_MAX_LENGTH,
         help_text="Why this verdict (on create only).",
     )
+    status_confidence = serializers.ChoiceField(
+        choices=Confidence.choices,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="How sure the current verdict is: low, moderate or high (ICD 203); required "
+        "with confirmed and denied on create. Null: recorded before confidence was kept.",
+    )
     url = serializers.SerializerMethodField()
     # The model's citation and status rules are checked by services.create_claim.
-    model_clean_exclude = ("status", "status_rationale")
+    model_clean_exclude = ("status", "status_rationale", "status_confidence")
 
     class Meta:
         model = Claim
@@ -222,6 +292,7 @@ class ClaimSerializer(VersionedSerializer):
             "stated_on",
             "status",
             "status_rationale",
+            "status_confidence",
             "citations",
             "new_citations",
             "created_at",
@@ -259,18 +330,27 @@ class ClaimSerializer(VersionedSerializer):
                 )
         status = attrs.pop("status", None)
         rationale = attrs.pop("status_rationale", None)
+        confidence = attrs.pop("status_confidence", None) or ""
         new_citations = attrs.pop("new_citations", None)
         attrs = super().validate(attrs)
         if self.instance is None:
             status = status or Claim.Status.UNVERIFIED
             try:
-                services.validate_status_change(status=status, rationale=rationale)
+                services.validate_status_change(
+                    status=status, rationale=rationale, confidence=confidence
+                )
             except DjangoValidationError as error:
                 detail = as_api_error(error).detail
-                if "rationale" in detail:
-                    detail["status_rationale"] = detail.pop("rationale")
+                for name in ("rationale", "confidence"):
+                    if name in detail:
+                        detail[f"status_{name}"] = detail.pop(name)
                 raise serializers.ValidationError(detail) from None
-            attrs.update(status=status, rationale=rationale or "", citations=new_citations or [])
+            attrs.update(
+                status=status,
+                rationale=rationale or "",
+                confidence=confidence,
+                citations=new_citations or [],
+            )
         return attrs
 
     def create(self, validated_data):
@@ -290,11 +370,22 @@ class StatusChangeSerializer(serializers.Serializer):
         default="",
         help_text="Required for confirmed and denied: why.",
     )
+    confidence = serializers.ChoiceField(
+        choices=Confidence.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How sure: low, moderate or high (ICD 203). Required for confirmed and denied.",
+    )
 
     def validate(self, attrs):
         _reject_unencodable(attrs)
         try:
-            services.validate_status_change(status=attrs["status"], rationale=attrs["rationale"])
+            services.validate_status_change(
+                status=attrs["status"],
+                rationale=attrs["rationale"],
+                confidence=attrs["confidence"],
+            )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return attrs
@@ -325,6 +416,7 @@ class ChangeSerializer(serializers.ModelSerializer):
             "actor_name",
             "old_status",
             "new_status",
+            "confidence",
             "rationale",
             "changed_by",
         ]
@@ -342,6 +434,13 @@ class PropositionSerializer(VersionedSerializer):
         read_only=True, help_text="Change it with POST /api/propositions/{slug}/status/."
     )
     status_rationale = serializers.CharField(read_only=True)
+    status_confidence = serializers.ChoiceField(
+        choices=Confidence.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="How sure the current verdict is: low, moderate or high; empty if none "
+        "was given (unverified), null if recorded before confidence was kept.",
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -354,6 +453,7 @@ class PropositionSerializer(VersionedSerializer):
             "description",
             "status",
             "status_rationale",
+            "status_confidence",
             "created_at",
             "updated_at",
             "version",

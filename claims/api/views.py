@@ -119,10 +119,10 @@ class SourceViewSet(ServiceModelViewSet):
 @_with_response(ClaimSerializer)
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
-    (as_of, actor, status, source, kind, country, stated_from, stated_to, q, ordering) and
-    the detail takes as_of: the record as it stood on that date. The list pages
-    as that page does, by cursor in the default order and by page number in any other:
-    follow `next` and `previous`."""
+    (as_of, actor, status, source, kind, country, stated_from, stated_to, q, confidence,
+    min_reliability, min_credibility, direction, ordering) and the detail takes as_of: the
+    record as it stood on that date. The list pages as that page does, by cursor in the
+    default order and by page number in any other: follow `next` and `previous`."""
 
     queryset = Claim.objects.select_related("actor").prefetch_related(
         Prefetch("citations", queryset=Citation.objects.select_related("source"))

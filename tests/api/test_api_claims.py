@@ -171,6 +171,7 @@ def test_analyst_creates_a_claim_with_citations_and_verdict(api_as, story):
             "stated_on": "2024-10-24",
             "status": "denied",
             "status_rationale": "Troops were seen.",
+            "status_confidence": "high",
             "new_citations": [{"source": source.pk, "role": "appearance", "quote": "provoc"}],
         },
         format="json",
@@ -333,7 +334,7 @@ def test_status_action_appends_to_the_timeline(api_as, story, analyst):
     claim = story["claims"]["peskov"]
     response = api_as("analyst").post(
         f"/api/claims/{claim.pk}/status/",
-        {"status": "confirmed", "rationale": "He said it on camera."},
+        {"status": "confirmed", "rationale": "He said it on camera.", "confidence": "high"},
         format="json",
     )
     assert response.status_code == 200

@@ -90,7 +90,7 @@ def test_status_change_is_for_analysts_and_admins(api_as, story, role, expected)
     claim = story["claims"]["peskov"]
     response = api_as(role).post(
         f"/api/claims/{claim.pk}/status/",
-        {"status": "denied", "rationale": "He commented later."},
+        {"status": "denied", "rationale": "He commented later.", "confidence": "high"},
         format="json",
     )
     assert response.status_code == expected

@@ -60,6 +60,7 @@ def test_analyst_journey(analyst_page, live_server, artifacts_dir):
     page.get_by_label("Rationale:", exact=True).fill(
         "KCNA itself confirmed the deployment in April 2025."
     )
+    page.get_by_role("radio", name=re.compile(r"^High confidence")).check()
     page.get_by_role("button", name="Save status").click()
     timeline = page.locator("#timeline li").last
     expect(timeline).to_contain_text("KCNA itself confirmed the deployment in April 2025.")

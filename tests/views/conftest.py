@@ -75,6 +75,7 @@ def source_form_data(source=None, **overrides):
         "published_on": "2025-04-28",
         "archive_url": "",
         "notes": "",
+        "reliability": source.reliability if source else "B",
     }
     if source is not None:
         data["version"] = str(source.version)

@@ -68,7 +68,7 @@ WRITE_PAGES = {
     "claim-delete": (lambda w: {"pk": w["claim"].pk}, lambda w: {}, {"admin"}),
     "claim-status": (
         lambda w: {"pk": w["claim"].pk},
-        lambda w: {"status": "denied", "rationale": "Refuted."},
+        lambda w: {"status": "denied", "rationale": "Refuted.", "confidence": "high"},
         {"analyst", "admin"},
     ),
     "claim-import": (lambda w: {}, lambda w: {"file": import_file()}, {"analyst", "admin"}),
@@ -151,7 +151,11 @@ def world(claim, actor, source, settings, tmp_path):
     # The claim asserts a confirmed proposition while unverified: "apply" has work to do.
     decided = services.create_proposition(by=None, statement="Troops were sent")
     services.proposition_set_status(
-        proposition=decided, status="confirmed", rationale="Confirmed.", by=None
+        confidence="moderate",
+        proposition=decided,
+        status="confirmed",
+        rationale="Confirmed.",
+        by=None,
     )
     stance = services.set_stance(claim=claim, proposition=decided, stance="asserts", by=None)
     return {

@@ -57,7 +57,11 @@ def test_actor_page_shows_description_parent_aliases(reader_client, actor):
 def test_actor_page_track_record_counts_each_status(reader_client, actor):
     for status in ["denied", "denied", "confirmed"]:
         services.claim_set_status(
-            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+            confidence="moderate",
+            claim=ClaimFactory(actor=actor),
+            status=status,
+            rationale="x",
+            by=None,
         )
     ClaimFactory(actor=actor)
     ClaimFactory()  # someone else's
@@ -69,7 +73,9 @@ def test_actor_page_track_record_counts_each_status(reader_client, actor):
 def test_actor_page_lists_only_its_claims_and_filters_them(reader_client, actor):
     theirs = ClaimFactory(actor=actor)
     denied = ClaimFactory(actor=actor)
-    services.claim_set_status(claim=denied, status="denied", rationale="x", by=None)
+    services.claim_set_status(
+        confidence="moderate", claim=denied, status="denied", rationale="x", by=None
+    )
     ClaimFactory()
     assert reader_client.get(actor.get_absolute_url()).context["browser"].claims == [denied, theirs]
     response = reader_client.get(actor.get_absolute_url() + "?status=denied")

@@ -39,7 +39,11 @@ def test_timeline_says_system_when_nobody_is_recorded(reader_client, claim):
 
 def test_timeline_shows_who_changed_what_and_why(reader_client, claim, analyst):
     services.claim_set_status(
-        claim=claim, status="denied", rationale="Gerasimov said so.", by=analyst
+        confidence="moderate",
+        claim=claim,
+        status="denied",
+        rationale="Gerasimov said so.",
+        by=analyst,
     )
     response = reader_client.get(claim.get_absolute_url())
     timeline = response.content.decode().split('id="timeline"')[1]
@@ -60,7 +64,8 @@ def test_head_extra_block_is_there_for_later_metadata(reader_client, claim):
 
 def test_analyst_marks_a_claim_denied_with_a_rationale(analyst_client, analyst, claim):
     response = analyst_client.post(
-        status_url(claim), {"status": "denied", "rationale": "Refuted by Gerasimov."}
+        status_url(claim),
+        {"status": "denied", "rationale": "Refuted by Gerasimov.", "confidence": "high"},
     )
     assert response.status_code == 302
     assert response["Location"] == claim.get_absolute_url() + "#timeline"
@@ -91,7 +96,9 @@ def test_rationale_text_is_kept_after_an_error(analyst_client, claim):
 
 
 def test_marking_unverified_needs_no_rationale(analyst_client, claim):
-    services.claim_set_status(claim=claim, status="denied", rationale="x", by=None)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="x", by=None
+    )
     response = analyst_client.post(status_url(claim), {"status": "unverified", "rationale": ""})
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "unverified"

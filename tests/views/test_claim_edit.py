@@ -137,7 +137,9 @@ def test_edit_cannot_cite_an_already_cited_source_in_the_same_role(analyst_clien
 
 
 def test_edit_does_not_touch_the_status(analyst_client, claim):
-    services.claim_set_status(claim=claim, status="denied", rationale="Refuted.", by=None)
+    services.claim_set_status(
+        confidence="moderate", claim=claim, status="denied", rationale="Refuted.", by=None
+    )
     claim.refresh_from_db()
     analyst_client.post(edit_url(claim), claim_form_data(claim, headline="Edited"))
     assert Claim.objects.get(pk=claim.pk).status == "denied"

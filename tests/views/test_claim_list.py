@@ -37,7 +37,11 @@ def test_status_facets_count_the_current_filter(analyst_client):
     actor = ActorFactory(slug="kremlin")
     for status in ["denied", "denied", "confirmed"]:
         services.claim_set_status(
-            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+            confidence="moderate",
+            claim=ClaimFactory(actor=actor),
+            status=status,
+            rationale="x",
+            by=None,
         )
     ClaimFactory()  # another actor's: not counted
     response = analyst_client.get(LIST + "?actor=kremlin")
@@ -196,7 +200,11 @@ def test_status_facets_ignore_the_ticked_status_so_the_others_stay_links(analyst
     actor = ActorFactory(slug="kremlin")
     for status in ["denied", "denied", "confirmed"]:
         services.claim_set_status(
-            claim=ClaimFactory(actor=actor), status=status, rationale="x", by=None
+            confidence="moderate",
+            claim=ClaimFactory(actor=actor),
+            status=status,
+            rationale="x",
+            by=None,
         )
     response = analyst_client.get(LIST + "?actor=kremlin&status=denied")
     browser = response.context["browser"]

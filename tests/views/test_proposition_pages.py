@@ -103,7 +103,9 @@ def test_applying_the_verdict_changes_the_ticked_claims(demo, analyst_client, an
 def test_applying_after_someone_changed_the_claim_skips_and_names_it(demo, analyst_client):
     office = _claim("south-korea-presidential-office", "North Korea's troop dispatch")
     shown = f"{office.pk}:{office.version}:unverified"
-    services.claim_set_status(claim=office, status="denied", rationale="Other view.", by=None)
+    services.claim_set_status(
+        confidence="moderate", claim=office, status="denied", rationale="Other view.", by=None
+    )
     response = analyst_client.post(
         reverse("claims:proposition-apply", args=[MAIN]),
         {"claims": [shown], "rationale": "Follows."},

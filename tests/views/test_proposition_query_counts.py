@@ -26,7 +26,7 @@ def make_world(count):
     by its own actor, a third of them denying it."""
     main = services.create_proposition(by=None, statement="Troops are deployed", slug="main")
     services.proposition_set_status(
-        proposition=main, status="confirmed", rationale="Settled.", by=None
+        confidence="moderate", proposition=main, status="confirmed", rationale="Settled.", by=None
     )
     for n in range(count):
         services.create_proposition(by=None, statement=f"Proposition {n}")

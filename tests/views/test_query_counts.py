@@ -38,7 +38,9 @@ def make_claims(count, *, actor=None, source=None):
             stated_on=datetime.date(2024, 10, 1) + datetime.timedelta(days=n),
             citations=[Citation(source=source or SourceFactory(), role="appearance")],
         )
-        services.claim_set_status(claim=claim, status="denied", rationale="No.", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status="denied", rationale="No.", by=None
+        )
         claims.append(claim)
     return claims
 
@@ -90,7 +92,9 @@ def test_claim_page_costs_the_same_whatever_its_citations_and_timeline(
     (claim,) = make_claims(1)
     for n in range(rows):
         services.add_citation(claim=claim, source=SourceFactory(), role="evidence", by=None)
-        services.claim_set_status(claim=claim, status="confirmed", rationale=f"{n}", by=None)
+        services.claim_set_status(
+            confidence="moderate", claim=claim, status="confirmed", rationale=f"{n}", by=None
+        )
     # session, user, claim with actor, citations with sources, timeline, its stances,
     # 2 x permissions
     with django_assert_num_queries(8):
@@ -113,9 +117,9 @@ def test_source_pages_cost_the_same_at_any_size(analyst_client, django_assert_nu
     make_claims(rows, source=source)
     with django_assert_num_queries(6):
         listed = analyst_client.get(reverse("claims:source-list"))
-    # session, user, source, count, citations with claims and actors, 2 x permissions,
-    # its captures, the latest capture's text
-    with django_assert_num_queries(9):
+    # session, user, source, count, citations with claims and actors, its track record as
+    # evidence, 2 x permissions, its captures, the latest capture's text
+    with django_assert_num_queries(10):
         detail = analyst_client.get(source.get_absolute_url())
     assert len(listed.context["source_list"]) == 1
     assert len(detail.context["page_obj"]) == rows
@@ -130,3 +134,26 @@ def test_claim_list_facets_come_from_the_cache_the_second_time(
     with django_assert_num_queries(5):
         response = analyst_client.get(reverse("claims:claim-list") + "?ordering=-stated&page=1")
     assert response.context["browser"].total == 5
+
+
+@pytest.mark.parametrize("rows", SIZES)
+def test_grade_filtered_claim_list_costs_the_same_at_any_size(
+    analyst_client, django_assert_num_queries, rows
+):
+    for claim in make_claims(rows):
+        services.add_citation(
+            claim=claim,
+            source=SourceFactory(reliability="B"),
+            role="evidence",
+            credibility=2,
+            direction="refutes",
+            by=None,
+        )
+    # session, user, status facet, actor facet, its actors, rows, 2 x permissions: the grade
+    # filters are subqueries of those, never a query of their own.
+    with django_assert_num_queries(CLAIM_LIST_QUERIES):
+        response = analyst_client.get(
+            reverse("claims:claim-list")
+            + "?min_reliability=B&min_credibility=2&direction=refutes&confidence=moderate"
+        )
+    assert len(response.context["browser"].claims) == rows

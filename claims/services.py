@@ -2,9 +2,10 @@
 import, management commands) goes through these functions, so the verdict timeline and the
 history (who and why) can't be bypassed.
 
-Every public write is decorated with @service: it runs in one transaction and marks the
-call stack (a context variable, free to read), so a test can flag any row written outside
-a service (tests/test_write_paths.py). A new write function gets both by the decorator.
+Every public write is decorated with @service: it runs in one transaction, changes the
+data version of the cached pages (claims.caching) and marks the call stack (a context
+variable, free to read), so a test can flag any row written outside a service
+(tests/test_write_paths.py). A new write function gets all three by the decorator.
 A background job that waits on the network between its writes (run_capture) is marked with
 @service(atomic=False): each of its steps commits on its own."""
 
@@ -21,6 +22,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from . import versioning
+from .caching import bump_data_version
 from .models import (
     NOTE_MAX_LENGTH,
     Capture,
@@ -47,7 +49,15 @@ def service(func=None, *, atomic=True):
     `atomic=False` only marks the stack, for a job whose steps must commit one by one."""
     if func is None:
         return lambda func: service(func, atomic=atomic)
-    body = transaction.atomic(func) if atomic else func
+
+    def run(*args, **kwargs):
+        result = func(*args, **kwargs)
+        # Whatever the service wrote, the cached pages built before it are out of date
+        # (claims.caching): bumped here, once, so no write can forget to.
+        bump_data_version()
+        return result
+
+    body = transaction.atomic(run) if atomic else run
 
     @wraps(func)
     def wrapper(*args, **kwargs):

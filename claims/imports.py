@@ -465,10 +465,10 @@ def _sources_for(urls, by, report):
     sources = {}
     for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
-    for url in sorted(set(urls) - set(sources)):
-        title = url[: Source._meta.get_field("title").max_length]
-        sources[url] = services.create_record(Source(url=url, title=title), by=by)
-        report.new_sources += 1
+    new = sorted(set(urls) - set(sources))
+    for chunk in batches(new, BULK_CHUNK):
+        sources.update(services.create_sources_bulk(chunk, by=by, reason="import"))
+    report.new_sources += len(new)
     return sources
 
 

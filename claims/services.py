@@ -345,6 +345,41 @@ def create_claims_bulk(claims, *, by, reason="import"):
 
 
 @service
+def create_sources_bulk(urls, *, by, reason="import"):
+    """A new Source for each of `urls` (titled by its URL), with its history rows and its
+    first capture queued, as create_record gives one source: in a few INSERTs for all of
+    them. Returns {url: Source}."""
+    from simple_history.utils import bulk_create_with_history
+
+    title_length = Source._meta.get_field("title").max_length
+    sources = [Source(url=url, title=url[:title_length]) for url in urls]
+    user = _user(by)
+    bulk_create_with_history(sources, Source, default_user=user, default_change_reason=reason[:100])
+    now = timezone.now()
+    captures = Capture.objects.bulk_create(
+        Capture(source=source, url=source.url, requested_by=user, requested_at=now)
+        for source in sources
+    )
+    in_database = _db_queue()
+    for capture in captures:
+        # As request_capture: the database queue's task rows commit with the capture rows;
+        # another queue gets the job once they are committed.
+        if in_database:
+            _enqueue_capture(capture.pk)
+        else:
+            transaction.on_commit(lambda pk=capture.pk: _enqueue_capture(pk))
+    return {source.url: source for source in sources}
+
+
+def _db_queue():
+    from django_tasks_db import DatabaseBackend
+
+    from .tasks import capture_source
+
+    return isinstance(capture_source.get_backend(), DatabaseBackend)
+
+
+@service
 def update_claim(*, claim, changes, add_citations=(), remove_citations=(), by, version, reason=""):
     """Edit a claim in one step: its fields (`changes`, {field: value}), citations removed
     and added (Citation rows or CitationSpecs). Refused with VersionConflict when someone

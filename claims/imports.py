@@ -9,6 +9,7 @@ A row whose actor, date and headline match one existing claim updates that claim
 status, new source URLs) instead of adding a copy, so importing the same file twice changes
 nothing the second time. The `id` column is ignored: ids belong to the database."""
 
+import contextlib
 import csv
 import datetime
 import io
@@ -47,6 +48,9 @@ OPTIONAL_COLUMNS = [
     "stances",
 ]
 LOOKUP_CHUNK = 1000
+# New claims written per bulk INSERT: large enough that the statements cost little per
+# claim, small enough that one chunk's rows sit comfortably in memory.
+BULK_CHUNK = 5000
 
 
 @dataclass
@@ -514,10 +518,10 @@ def _sources_for(urls, by, report):
     sources = {}
     for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
-    for url in sorted(set(urls) - set(sources)):
-        title = url[: Source._meta.get_field("title").max_length]
-        sources[url] = services.create_record(Source(url=url, title=title), by=by)
-        report.new_sources += 1
+    new = sorted(set(urls) - set(sources))
+    for chunk in batches(new, BULK_CHUNK):
+        sources.update(services.create_sources_bulk(chunk, by=by, reason="import"))
+    report.new_sources += len(new)
     return sources
 
 
@@ -600,61 +604,86 @@ def _write(rows, matches, new_actors, *, by, report, progress, propositions):
     urls = {u for r in rows for u in r.urls} | {e[0] for r in rows for e in r.evidence}
     sources = _sources_for(urls, by, report)
     for row in rows:
-        try:
-            if row.line in matches:
+        if row.line in matches:
+            with _line(row):
                 _update_claim(matches[row.line], row, sources, by, report, propositions)
-            else:
-                created = services.create_claim(
-                    by=by,
-                    actor=actors[row.actor_slug],
-                    headline=row.headline,
-                    text=row.text,
-                    stated_on=row.stated_on,
-                    status=row.status,
-                    rationale=row.rationale,
-                    confidence=row.confidence,
-                    citations=[
-                        *(
-                            Citation(source=sources[u], role=Citation.Role.APPEARANCE)
-                            for u in row.urls
-                        ),
-                        *(
-                            Citation(
-                                source=sources[url],
-                                role=Citation.Role.EVIDENCE,
-                                direction=direction,
-                                credibility=credibility,
-                                reliability_override=override,
-                            )
-                            for url, direction, credibility, override in row.evidence
-                        ),
-                    ],
-                    checked=True,
+            progress(1)
+    new_rows = [row for row in rows if row.line not in matches]
+    for chunk in batches(new_rows, BULK_CHUNK):
+        _create_chunk(
+            chunk, actors, new_actors, sources, by=by, report=report, propositions=propositions
+        )
+        progress(len(chunk))
+    report.changes.sort(key=lambda change: change[0])
+
+
+def _create_chunk(chunk, actors, new_actors, sources, *, by, report, propositions):
+    """New claims of `chunk` in one bulk write; a line the database refuses is found by
+    writing the chunk again claim by claim, so the report names it as before."""
+    specs = [
+        services.NewClaim(
+            actor=actors[row.actor_slug],
+            headline=row.headline,
+            text=row.text,
+            stated_on=row.stated_on,
+            status=row.status,
+            rationale=row.rationale,
+            confidence=row.confidence,
+            sources=tuple(sources[u] for u in row.urls),
+            evidence=tuple(
+                Citation(
+                    source=sources[url],
+                    role=Citation.Role.EVIDENCE,
+                    direction=direction,
+                    credibility=credibility,
+                    reliability_override=override,
                 )
-                _sync_stances(created, row, propositions, by)
-                report.created += 1
-                report.status_changes += 1
-                new_actor = " (new actor)" if row.actor_slug in new_actors else ""
-                cited = len(row.urls) + len(row.evidence)
-                sources_note = f", citing {cited} source(s)" if cited else ""
-                report.changes.append(
-                    (
-                        row.line,
-                        f"new {row.status} claim by {row.actor_slug}{new_actor}{sources_note}",
-                    )
-                )
-        except ValidationError as error:
-            reason = f"could not be saved: {' '.join(error.messages)}"
-            raise ImportFailed(RowError(row.line, reason)) from error
-        except services.VersionConflict as error:
-            reason = "could not be saved: the claim was changed meanwhile; import again"
-            raise ImportFailed(RowError(row.line, reason)) from error
-        except DatabaseError as error:
-            # The database's text may show SQL and other rows' values: log it, say less.
-            logger.exception("Import: line %s refused by the database", row.line)
-            reason = "could not be saved: the database refused it (details are in the log)"
-            raise ImportFailed(RowError(row.line, reason)) from error
-        progress(1)
+                for url, direction, credibility, override in row.evidence
+            ),
+        )
+        for row in chunk
+    ]
+    try:
+        with transaction.atomic():
+            created = services.create_claims_bulk(specs, by=by, reason="import")
+    except services.BulkClaimInvalid as error:
+        with _line(chunk[error.index]):
+            raise ValidationError(error.messages) from error
+    except DatabaseError:
+        created = []
+        for row, spec in zip(chunk, specs, strict=True):
+            with _line(row):
+                created += services.create_claims_bulk([spec], by=by, reason="import")
+    for row, claim in zip(chunk, created, strict=True):
+        if row.stances:
+            with _line(row):
+                _sync_stances(claim, row, propositions, by)
+        report.created += 1
+        report.status_changes += 1
+        new_actor = " (new actor)" if row.actor_slug in new_actors else ""
+        cited = len(row.urls) + len(row.evidence)
+        sources_note = f", citing {cited} source(s)" if cited else ""
+        report.changes.append(
+            (row.line, f"new {row.status} claim by {row.actor_slug}{new_actor}{sources_note}")
+        )
+
+
+@contextlib.contextmanager
+def _line(row):
+    """Turn what refuses the write of `row` into that line's import error."""
+    try:
+        yield
+    except ValidationError as error:
+        reason = f"could not be saved: {' '.join(error.messages)}"
+        raise ImportFailed(RowError(row.line, reason)) from error
+    except services.VersionConflict as error:
+        reason = "could not be saved: the claim was changed meanwhile; import again"
+        raise ImportFailed(RowError(row.line, reason)) from error
+    except DatabaseError as error:
+        # The database's text may show SQL and other rows' values: log it, say less.
+        logger.exception("Import: line %s refused by the database", row.line)
+        reason = "could not be saved: the database refused it (details are in the log)"
+        raise ImportFailed(RowError(row.line, reason)) from error
 
 
 def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None, max_rows=None):

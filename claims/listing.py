@@ -30,8 +30,12 @@ from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count, Q
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import mark_safe
 
 from . import charts
+from .caching import data_version
 from .db import COUNT_CAP, FACET_TIMEOUT_MS, run_within
 from .filters import ClaimFilter
 from .models import Actor, Claim, status_field
@@ -152,6 +156,16 @@ class Ordering:
         return self.model, tuple(re.sub(r"^(-?)pk$", rf"\g<1>{pk}", f) for f in self.fields)
 
     @property
+    def tag(self):
+        """A short name of this order written at the start of its cursors, so that a cursor
+        from another order is refused instead of read as a position in this one. Empty for
+        the model's default order, whose cursors were written without one."""
+        if self == Ordering.default(self.model):
+            return ""
+        name = ",".join(self._key()[1])
+        return "o" + hashlib.sha256(name.encode()).hexdigest()[:6]
+
+    @property
     def columns(self):
         """[(path, descending)] for each field."""
         return [(f.lstrip("-"), f.startswith("-")) for f in self.fields]
@@ -251,23 +265,30 @@ class Cursor:
 
     values: tuple
     backwards: bool = False
+    tag: str = ""  # the ordering's tag, first in the text
 
     @property
     def param(self):
         return PREVIOUS if self.backwards else NEXT
 
     def __str__(self):
-        return ".".join(_format_value(v) for v in self.values)
+        values = ".".join(_format_value(v) for v in self.values)
+        return f"{self.tag}.{values}" if self.tag else values
 
     @classmethod
     def of_row(cls, ordering, row, *, backwards=False):
-        return cls(ordering.values_of(row), backwards)
+        return cls(ordering.values_of(row), backwards, ordering.tag)
 
     @classmethod
     def parse(cls, text, ordering, *, backwards=False):
         """The cursor written as `text` in `ordering`; BadCursor for any other text."""
         param = PREVIOUS if backwards else NEXT
-        parts = text.split(".") if len(text) <= MAX_CURSOR_LENGTH else ()
+        parts = text.split(".") if len(text) <= MAX_CURSOR_LENGTH else []
+        tag = ordering.tag
+        if tag:
+            if not parts or parts[0] != tag:
+                raise BadCursor("This page link belongs to another order.", param)
+            parts = parts[1:]
         if len(parts) != len(ordering.fields):
             raise BadCursor("This page link is damaged.", param)
         try:
@@ -277,7 +298,7 @@ class Cursor:
             )
         except (ValueError, ValidationError, UnicodeDecodeError) as error:
             raise BadCursor("This page link is damaged.", param) from error
-        return cls(values, backwards)
+        return cls(values, backwards, tag)
 
     @classmethod
     def from_query(cls, query, ordering):
@@ -408,8 +429,22 @@ class Page:
 # Claim lists --------------------------------------------------------------------------------
 
 CLAIM_ORDER = Ordering.default(Claim)
-# The orderings an index serves in both directions, so they page by cursor at any depth.
-CLAIM_CURSOR_ORDERINGS = frozenset({CLAIM_ORDER})
+# Each ?ordering= the list and the API offer (claims.filters), as the filter writes it: the
+# column, then the primary key in the same direction.
+CLAIM_SORTS = {
+    "stated": ("stated_on", "pk"),
+    "headline": ("headline", "pk"),
+    "actor": ("actor__name", "pk"),
+    "status": ("status", "pk"),
+    "updated": ("updated_at", "pk"),
+}
+# The orderings an index serves in both directions, so they page by cursor at any depth: all
+# of the sorts above and their reverses (claims.models.Claim.Meta.indexes).
+CLAIM_CURSOR_ORDERINGS = frozenset(
+    {CLAIM_ORDER}
+    | {Ordering(Claim, fields) for fields in CLAIM_SORTS.values()}
+    | {Ordering(Claim, fields).reversed() for fields in CLAIM_SORTS.values()}
+)
 
 
 def claim_cursor_ordering(queryset):
@@ -554,6 +589,20 @@ class Facets:
         return ranged.urlencode()
 
 
+def _url_pattern(name, **placeholder):
+    """A function of one value giving the path of `name` for it: reverse() once, with
+    `placeholder` (a value that appears once in the path) standing in for the value."""
+    ((key, value),) = placeholder.items()
+    path = reverse(name, kwargs={key: value})
+    head, tail = path.rsplit(f"/{value}/", 1)
+    return lambda actual: f"{head}/{actual}/{tail}"
+
+
+def _day_label(day):
+    """A date as the lists show it, "18 Oct 2024" (the template filter's "j M Y")."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}"
+
+
 class ClaimBrowser:
     """The filtered claim list of a page: the one ClaimFilter, its facets, one page of rows.
 
@@ -595,6 +644,43 @@ class ClaimBrowser:
     @property
     def claims(self):
         return self.page.rows if self.page else []
+
+    @cached_property
+    def form_fields(self):
+        """[(name, HTML)] of the filter form's fields, rendered once per query string (and
+        data version: an unknown actor's error depends on the data) and then kept in the
+        shared cache; Django's field groups cost more to render than the whole list's SQL."""
+        query = page_free(self.query).urlencode()
+        scope = f"{query}|{','.join(self.fixed)}"
+        key = f"filter-form:{data_version()}:{hashlib.sha256(scope.encode()).hexdigest()}"
+        fields = cache.get(key)
+        if fields is None:
+            form = self.filterset.form
+            fields = [(field.name, str(field.as_field_group())) for field in form]
+            cache.set(key, fields, settings.CLAIM_PAGE_CACHE_SECONDS or 60)
+        return [(name, mark_safe(html)) for name, html in fields]  # noqa: S308 - rendered
+
+    @cached_property
+    def rows(self):
+        """What the table shows of each claim, as text: the links built from one reverse()
+        each and the dates formatted here, not by a template tag per row."""
+        claim_url = _url_pattern("claims:claim-detail", pk=0)
+        actor_url = _url_pattern("claims:actor-detail", slug="x")
+        labels = dict(Claim.Status.choices)
+        return [
+            {
+                "url": claim_url(claim.pk),
+                "headline": claim.headline,
+                "actor_url": actor_url(claim.actor.slug),
+                "actor_name": claim.actor.name,
+                "stated_iso": claim.stated_on.isoformat(),
+                "stated_label": _day_label(claim.stated_on),
+                "status": claim.status,
+                "status_label": labels.get(claim.status, claim.status),
+                "source_count": claim.source_count,
+            }
+            for claim in self.claims
+        ]
 
     @property
     def total(self):

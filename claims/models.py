@@ -790,6 +790,13 @@ class Claim(VersionedModel):
             models.Index(
                 fields=["status_confidence", "-stated_on", "-id"], name="claim_confidence_idx"
             ),
+            # Every other ?ordering= of the list and the API, read forwards or backwards, so
+            # its first page and its deepest (by cursor) read 50 index entries, not the table.
+            models.Index(fields=["headline", "id"], name="claim_headline_idx"),
+            models.Index(fields=["status", "id"], name="claim_status_order_idx"),
+            models.Index(fields=["updated_at", "id"], name="claim_updated_idx"),
+            # By actor name needs none of its own: PostgreSQL walks the actors in name order
+            # (their unique index) and sorts each one's claims, read by the actor_id index.
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,8 +14,10 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, T
 from django.views.generic.edit import UpdateView
 
 from . import charts, exports, grades, imports, jsonld, services
+from .caching import cached_fragment
 from .changes import Changes
 from .changes import csv_lines as changes_csv_lines
+from .context_processors import as_of_date
 from .db import COUNT_CAP, clean_query
 from .filters import ClaimFilter
 from .forms import (
@@ -53,9 +55,21 @@ class ClaimListView(AccessMixin, TemplateView):
     template_name = "claims/claim_list.html"
 
     def get(self, request, *args, **kwargs):
-        browser = ClaimBrowser(request, Claim.objects.all())
-        context = self.get_context_data(browser=browser)
-        return self.render_to_response(context, status=browser.status_code)
+        browser_html, status, built = cached_fragment(
+            request, "claim-list", BROWSER_TEMPLATE, lambda: _browse(request, Claim.objects.all())
+        )
+        context = self.get_context_data(browser_html=browser_html, **(built or {}))
+        return self.render_to_response(context, status=status)
+
+
+# The filtered list (form, facets, table, pages) of the claim list and an actor's page: the
+# part that depends on the data and the query string only, cached in the shared cache.
+BROWSER_TEMPLATE = "claims/_claim_browser.html"
+
+
+def _browse(request, queryset, **context):
+    browser = ClaimBrowser(request, queryset, fixed=("actor",) if "object" in context else ())
+    return {"browser": browser, "status": browser.status_code, **context}
 
 
 def _claim_detail_context(claim, status_form, as_of=None):
@@ -418,9 +432,18 @@ class ActorDetailView(AccessMixin, DetailView):
         claims = Claim.objects.by_actor(self.object)
         if len(ids) > 1:
             claims = Claim.objects.filter(actor_id__in=ids)
-        browser = ClaimBrowser(request, claims, fixed=("actor",))
-        # The track record counts as the list does: as of the list's date, if it has one.
-        as_of = browser.as_of
+        browser_html, status, built = cached_fragment(
+            request,
+            "actor",
+            BROWSER_TEMPLATE,
+            lambda: _browse(request, claims, object=self.object),
+        )
+        # The track record counts as the list does: as of the list's date, if it has one
+        # (none when the list's filter is refused, whether or not the list came from the cache).
+        if built:
+            as_of = built["browser"].as_of
+        else:
+            as_of = as_of_date(request) if status == 200 else None
         counts = (claims.as_of(as_of) if as_of else claims).status_groups()
         track_record = [
             {"value": value, "label": label, "count": counts.get(value, 0)}
@@ -435,14 +458,15 @@ class ActorDetailView(AccessMixin, DetailView):
             toggle.pop("subactors", None)
         context = self.get_context_data(
             object=self.object,
-            browser=browser,
+            browser_html=browser_html,
             track_record=track_record,
             strip=strip,
             with_subactors=with_subactors,
             has_subactors=len(ids) > 1 or not with_subactors,
             subactors_toggle=toggle.urlencode(),
+            **{k: v for k, v in (built or {}).items() if k == "browser"},
         )
-        return self.render_to_response(context, status=browser.status_code)
+        return self.render_to_response(context, status=status)
 
 
 @read_access_required

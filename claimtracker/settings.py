@@ -196,10 +196,46 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# One cache shared by every worker process and every app server, so a worker being recycled
+# (gunicorn max_requests) or a second server never starts cold and never serves what another
+# has invalidated. Redis when REDIS_URL (or a redis:// CACHE_URL) is set: all servers share
+# it. Otherwise files under var/cache: every worker on this machine shares them, with no
+# other server to run. Never per-process memory.
+CACHE_URL = env_str("REDIS_URL") or env_str("CACHE_URL")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "claimtracker")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a Redis address (redis://host:6379/0), not {CACHE_URL!r}"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+else:
+    # The test suite clears the cache before each test: parallel test workers get their own.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    CACHE_DIR = Path(env_str("CACHE_DIR", str(BASE_DIR / "var" / f"cache{_worker}")))
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CACHE_DIR),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 5000)},
+        }
+    }
+
 # The claim list's facet counts (per-status counts, busiest actors) are kept per filter in the
-# cache (LocMem unless CACHES says otherwise) for this many seconds; 0 turns it off.
+# shared cache for this many seconds; 0 turns it off.
 # Counting a million claims per page view is what this saves (bench/RESULTS.md).
 CLAIM_FACET_CACHE_SECONDS = env_int("CLAIM_FACET_CACHE_SECONDS", 60)
+# The rendered results of a claim list (table, facets, filter form) are kept per query string,
+# permission set and data version for this many seconds: any write through the services
+# changes the version, so a cached page is never older than the last write. 0 turns it off.
+CLAIM_PAGE_CACHE_SECONDS = env_int("CLAIM_PAGE_CACHE_SECONDS", 300)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

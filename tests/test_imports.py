@@ -313,10 +313,11 @@ def test_a_claim_changed_meanwhile_is_reported_against_its_row(reader_client, st
 
 
 def test_a_database_error_is_logged_not_shown(db, monkeypatch, caplog):
-    def refuse(**kwargs):
+    def refuse(*args, **kwargs):
         raise DataError('value too long for type character varying(120) DETAIL: "secret"')
 
-    monkeypatch.setattr(services, "create_claim", refuse)
+    # New claims are written in bulk; a refused chunk is written again line by line.
+    monkeypatch.setattr(services, "create_claims_bulk", refuse)
     report = import_claims(f"{HEADER}\n{GOOD}\n".encode())
     assert [e.line for e in report.errors] == [2]
     assert "secret" not in str(report.errors[0]) and "secret" in caplog.text
@@ -453,3 +454,66 @@ def test_dry_run_page_says_per_row_what_would_change(analyst_client, analyst):
     assert "<td>2</td><td>updates claim" in html and "status unverified → confirmed" in html
     assert "<td>3</td><td>new unverified claim by nis" in html
     assert Claim.objects.get().text == "Old text."
+
+
+def test_a_bulk_import_gives_each_claim_its_timeline_history_and_citations(
+    db, analyst, monkeypatch
+):
+    # Chunks of two, so the three new claims take more than one bulk write.
+    monkeypatch.setattr("claims.imports.BULK_CHUNK", 2)
+    rows = (
+        f"{GOOD}https://example.org/a https://example.org/b\n"
+        f"{OTHER}https://example.org/a\n"
+        ",Ships seen,Ships off Crimea.,nis,NIS,2024-11-06,denied,Tracked elsewhere.,\n"
+    )
+    report = import_claims(f"{HEADER}\n{rows}".encode(), by=analyst)
+    assert report.ok and report.created == 3 and report.new_sources == 2
+    assert [line for line, _ in report.changes] == [2, 3, 4]
+    claims = {c.headline: c for c in Claim.objects.all()}
+    expected = {
+        "Troops seen": (
+            "confirmed",
+            "Satellite images.",
+            ["https://example.org/a", "https://example.org/b"],
+        ),
+        "Drills seen": ("unverified", "", ["https://example.org/a"]),
+        "Ships seen": ("denied", "Tracked elsewhere.", []),
+    }
+    for headline, (status, rationale, urls) in expected.items():
+        claim = claims[headline]
+        assert (claim.status, claim.status_rationale) == (status, rationale)
+        assert (claim.created_by, claim.updated_by) == (analyst, analyst)
+        timeline = list(
+            claim.status_changes.values_list("old_status", "new_status", "rationale", "changed_by")
+        )
+        assert timeline == [("", status, rationale, analyst.pk)]
+        history = claim.history.get()
+        assert (history.history_user, history.history_change_reason) == (analyst, "import")
+        assert history.status == status
+        citations = claim.citations.select_related("source").order_by("source__url")
+        assert [c.source.url for c in citations] == urls
+        assert {c.role for c in citations} <= {"appearance"}
+        for citation in citations:
+            assert citation.history.get().history_user == analyst
+    # The claim pages read them as any other claim's.
+    assert StatusChange.objects.count() == 3 and Citation.objects.count() == 3
+
+
+def test_a_bulk_import_imports_again_as_unchanged(db, analyst):
+    data = f"{HEADER}\n{GOOD}https://example.org/a\n{OTHER}\n".encode()
+    assert import_claims(data, by=analyst).created == 2
+    again = import_claims(data, by=analyst)
+    assert (again.created, again.unchanged) == (0, 2)
+    assert _counts() == (2, 1, 1, 1, 2)
+
+
+def test_an_import_without_new_sources_costs_a_few_queries_per_thousand_rows(
+    db, django_assert_max_num_queries
+):
+    rows = "".join(
+        f",Claim {i},Text {i}.,nis,NIS,2024-11-04,confirmed,Seen.,\n" for i in range(300)
+    )
+    # Lookups per thousand rows and a few INSERTs per chunk, not statements per row.
+    with django_assert_max_num_queries(40):
+        report = import_claims(f"{HEADER}\n{rows}".encode())
+    assert report.ok and Claim.objects.count() == 300

@@ -50,10 +50,14 @@ def test_a_unique_column_of_the_model_ends_an_ordering():
     assert Ordering(Actor, ("name",)).columns == [("name", False)]
 
 
-def test_only_the_default_claim_order_pages_by_cursor():
+def test_every_offered_sort_pages_by_cursor_and_no_other():
     assert claim_cursor_ordering(Claim.objects.order_by("-stated_on", "-pk")) == CLAIM_ORDER
     assert claim_cursor_ordering(Claim.objects.all()) == CLAIM_ORDER  # Meta.ordering
-    assert claim_cursor_ordering(Claim.objects.order_by("headline", "pk")) is None
+    for fields in [("headline", "pk"), ("-actor__name", "-pk"), ("status", "pk")]:
+        assert claim_cursor_ordering(Claim.objects.order_by(*fields)).fields == fields
+    # Mixed directions: no index serves them, so they page by number.
+    assert claim_cursor_ordering(Claim.objects.order_by("headline", "-pk")) is None
+    assert claim_cursor_ordering(Claim.objects.order_by("headline", "status", "pk")) is None
     assert claim_cursor_ordering(Claim.objects.order_by(F("stated_on").desc(), "-pk")) is None
 
 
@@ -79,9 +83,21 @@ def test_a_claim_cursor_reads_as_its_date_and_id():
     ],
 )
 def test_cursor_text_round_trips(ordering, values):
-    text = str(Cursor(values))
-    assert Cursor.parse(text, ordering) == Cursor(values)
+    text = str(Cursor(values, tag=ordering.tag))
+    assert Cursor.parse(text, ordering) == Cursor(values, tag=ordering.tag)
     assert Cursor.parse(text, ordering, backwards=True).backwards
+
+
+def test_a_cursor_of_one_sort_is_refused_by_another():
+    by_headline = Ordering(Claim, ("headline", "pk"))
+    by_status = Ordering(Claim, ("status", "pk"))
+    text = str(Cursor(("confirmed", 5), tag=by_headline.tag))
+    assert Cursor.parse(text, by_headline).values == ("confirmed", 5)
+    for other in (by_status, by_headline.reversed()):
+        with pytest.raises(BadCursor, match="another order"):
+            Cursor.parse(text, other)
+    with pytest.raises(BadCursor):  # the default order's text has no tag
+        Cursor.parse("2024-10-18.5", by_headline)
 
 
 MALFORMED = [

@@ -154,6 +154,27 @@ def test_list_paginates_fifty_per_page_and_keeps_the_filter(analyst_client):
     assert len(analyst_client.get(LIST + "?actor=kremlin&page=2").context["browser"].claims) == 1
 
 
+@pytest.mark.parametrize("sort", ["headline", "-headline", "actor", "-status", "updated"])
+def test_every_sort_pages_by_cursor_through_every_row_once(analyst_client, sort):
+    actors = [ActorFactory(name=f"Actor {n}") for n in range(3)]
+    made = [ClaimFactory(actor=actors[n % 3], headline=f"Claim {n % 7}") for n in range(120)]
+    seen, query, pages = [], f"ordering={sort}", 0
+    while query is not None:
+        response = analyst_client.get(f"{LIST}?{query}")
+        assert response.status_code == 200
+        browser = response.context["browser"]
+        seen += [claim.pk for claim in browser.claims]
+        query, pages = browser.page.next_query, pages + 1
+        assert query is None or f"ordering={sort}" in query and "before=" in query
+    assert pages == 3 and sorted(seen) == sorted(c.pk for c in made)
+    expected = Claim.objects.order_by(
+        *{"actor": ["actor__name", "pk"], "-status": ["-status", "-pk"]}.get(
+            sort, [sort.replace("updated", "updated_at"), "-pk" if sort[0] == "-" else "pk"]
+        )
+    )
+    assert seen == list(expected.values_list("pk", flat=True))
+
+
 # Not named `page`: pytest-playwright would take it for its browser page fixture.
 @pytest.mark.parametrize("number", ["abc", "0", "999", "-1"])
 def test_odd_page_numbers_show_a_page_not_an_error(analyst_client, claim, number):

@@ -99,6 +99,7 @@ def test_every_public_write_in_services_is_marked():
         and getattr(getattr(services, name), "__module__", "") == services.__name__
         and not name.startswith("_")
         and name not in {"service", "in_service", "validate_status_change", "CitationSpec"}
+        and name not in {"CitationEdit"}
         and name not in {"claim_delete_consequences", "latest_readable_capture"}
     ]
     assert writers, "no services found"

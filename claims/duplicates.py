@@ -5,10 +5,11 @@ Every path that creates a claim or a source (site forms, API, import) asks here,
 agree on what counts as "the same". Each check is a bounded number of queries whatever the
 size of the tables:
 
-- PostgreSQL: pg_trgm's similarity, found through a GIN trigram index on the headline
-  (migration 0011), plus the same actor's claims of the days around.
-- Other databases (SQLite): rapidfuzz over a bounded candidate set, the same actor's claims
-  of the weeks around and everyone's of the days around, newest first.
+- The same candidates on every database: the same actor's claims of the weeks around and
+  everyone's of the same day. PostgreSQL scores them with pg_trgm's similarity() in the
+  query; other databases (SQLite) with rapidfuzz in Python, at most MAX_CANDIDATES.
+- PostgreSQL also looks for a similar headline on any day, by any actor, through a GIN
+  trigram index (migration 0011), within a time budget (GLOBAL_BUDGET_MS).
 
 Only this module imports models lazily: models.py uses normalize_url when a source is saved."""
 
@@ -18,7 +19,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.db import connections, transaction
+from django.db import connections
 
 # How many possible duplicates a page or an answer lists.
 SHOWN = 5
@@ -29,10 +30,11 @@ FUZZ_MIN_SCORE = 75
 # Text compared beyond the headline: its opening, where a copy shows first.
 TEXT_PREFIX = 1000
 # The same actor's claims this many days either side are always compared (a spokesman
-# says the same thing twice in a week); everyone's within NEAR_DAYS.
+# says the same thing twice in a month); everyone's within NEAR_DAYS (0: the same day; at
+# 1M claims a day holds ~300, a week ~2,000, too many to score within the time budget).
 ACTOR_DAYS = 30
-NEAR_DAYS = 3
-# At most this many candidates are scored in Python (databases without pg_trgm).
+NEAR_DAYS = 0
+# At most this many candidates are scored (half the same actor's, half the same day's).
 MAX_CANDIDATES = 500
 # Query-string parameters that say where a reader came from, not which page it is.
 TRACKING_PARAM = re.compile(r"^(utm_[a-z0-9_]*|fbclid|gclid|mc_eid|mc_cid)$", re.I)
@@ -88,21 +90,21 @@ class Match:
 
 def similar_claims(*, headline, text="", actor=None, stated_on=None, exclude_pk=None, limit=SHOWN):
     """Existing claims that say almost the same as this one, most alike first, as Matches
-    (each claim with its actor loaded). At most `limit`; two queries at most."""
+    (each claim with its actor loaded). At most `limit`, in a fixed number of queries."""
     from .models import Claim
 
     headline = (headline or "").replace("\x00", "").strip()
     text = (text or "").replace("\x00", "")[:TEXT_PREFIX]
-    if not headline:
-        return []
     actor_id = getattr(actor, "pk", actor)
+    if not isinstance(stated_on, datetime.date):
+        stated_on = None
     if connections[Claim.objects.db].vendor == "postgresql":
         scored = _pg_similar_claims(headline, text, actor_id, stated_on, exclude_pk, limit)
     else:
         scored = _fuzzy_similar_claims(headline, text, actor_id, stated_on, exclude_pk, limit)
-    if not scored:
-        return []
-    claims = Claim.objects.select_related("actor").in_bulk([pk for pk, _ in scored])
+    # Always one query here (none found: a query for id 0), so a page's count is fixed.
+    ids = [pk for pk, _ in scored] or [0]
+    claims = {c.pk: c for c in Claim.objects.select_related("actor").filter(pk__in=ids)}
     return [Match(claims[pk], score) for pk, score in scored if pk in claims]
 
 
@@ -123,58 +125,83 @@ def _window(stated_on, days):
     return stated_on - delta, stated_on + delta
 
 
-PG_SIMILAR_CLAIMS = """
+# The bounded candidates, scored by pg_trgm in the database: the same actor's claims of the
+# weeks around (headline and text compared) and everyone's of the same day (headline).
+PG_NEAR_CLAIMS = """
+WITH candidates AS (
+    (SELECT id, headline, left(text, {prefix}) AS text_start FROM claims_claim
+     WHERE actor_id = %(actor)s AND stated_on BETWEEN %(start)s AND %(end)s
+       AND id <> %(exclude)s
+     ORDER BY stated_on DESC, id DESC LIMIT {per_part})
+    UNION ALL
+    (SELECT id, headline, NULL FROM claims_claim
+     WHERE stated_on = %(day)s AND actor_id <> %(actor)s AND id <> %(exclude)s
+     ORDER BY id DESC LIMIT {per_part})
+)
 SELECT id, score FROM (
-    SELECT c.id, GREATEST(
-        similarity(c.headline, %(headline)s),
-        similarity(left(c.text, {prefix}), %(text)s)
+    SELECT id, GREATEST(
+        similarity(headline, %(headline)s),
+        COALESCE(similarity(text_start, %(text)s), 0)
     ) AS score
-    FROM claims_claim c
-    WHERE (c.headline %% %(headline)s {near})
-      AND c.id <> %(exclude)s
+    FROM candidates
 ) scored
 WHERE score >= %(min)s
 ORDER BY score DESC, id DESC
 LIMIT %(limit)s
 """
+# Any claim with a similar headline, through the GIN trigram index: on templated or very
+# common words the index hands over many rows, so this part gives up after
+# GLOBAL_BUDGET_MS (the near candidates above are always checked in full).
+PG_ANY_CLAIMS = """
+SELECT id, similarity(headline, %(headline)s) AS score FROM claims_claim
+WHERE headline %% %(headline)s AND similarity(headline, %(headline)s) >= %(min)s
+  AND id <> %(exclude)s
+ORDER BY score DESC, id DESC
+LIMIT %(limit)s
+"""
+GLOBAL_BUDGET_MS = 15
 
 
 def _pg_similar_claims(headline, text, actor_id, stated_on, exclude_pk, limit):
+    from .db import run_within
+
     params = {
         "headline": headline,
         "text": text or headline,
         "exclude": exclude_pk or 0,
         "min": PG_MIN_SIMILARITY,
         "limit": limit,
+        "actor": actor_id or 0,
+        "day": stated_on or datetime.date.min,
+        "start": datetime.date.min,
+        "end": datetime.date.min,
     }
-    near = ""
-    if actor_id is not None and isinstance(stated_on, datetime.date):
-        # The same actor's claims of the days around, whatever their headline: a copy with
-        # a rewritten headline is caught by its text.
-        near = "OR (c.actor_id = %(actor)s AND c.stated_on BETWEEN %(start)s AND %(end)s)"
-        params["actor"] = actor_id
-        params["start"], params["end"] = _window(stated_on, NEAR_DAYS)
-    sql = PG_SIMILAR_CLAIMS.format(prefix=TEXT_PREFIX, near=near)
-    connection = connections["default"]
-    # The index answers "similar above the threshold" itself; a higher threshold than
-    # pg_trgm's default 0.3 keeps the rows it hands over few (set for this query only).
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-            [str(PG_MIN_SIMILARITY)],
-        )
+    if stated_on is not None:
+        params["start"], params["end"] = _window(stated_on, ACTOR_DAYS)
+    found = {}
+    with connections["default"].cursor() as cursor:
+        sql = PG_NEAR_CLAIMS.format(prefix=TEXT_PREFIX, per_part=MAX_CANDIDATES // 2)
         cursor.execute(sql, params)
-        return [(pk, float(score)) for pk, score in cursor.fetchall()]
+        found.update(cursor.fetchall())
+    for pk, score in run_within("default", PG_ANY_CLAIMS, params, GLOBAL_BUDGET_MS) or ():
+        found[pk] = max(score, found.get(pk, 0))
+    scored = sorted(((pk, float(score)) for pk, score in found.items()), key=_best_first)
+    return scored[:limit]
+
+
+def _best_first(item):
+    return (-item[1], -item[0])
 
 
 def _fuzzy_similar_claims(headline, text, actor_id, stated_on, exclude_pk, limit):
     from django.db.models import Q
+    from django.db.models.functions import Substr
     from rapidfuzz import fuzz
 
     from .models import Claim
 
     near = Q()
-    if isinstance(stated_on, datetime.date):
+    if stated_on is not None:
         near = Q(stated_on__range=_window(stated_on, NEAR_DAYS))
         if actor_id is not None:
             near |= Q(actor_id=actor_id, stated_on__range=_window(stated_on, ACTOR_DAYS))
@@ -185,18 +212,20 @@ def _fuzzy_similar_claims(headline, text, actor_id, stated_on, exclude_pk, limit
     rows = (
         Claim.objects.filter(near)
         .exclude(pk=exclude_pk or 0)
+        .annotate(text_start=Substr("text", 1, TEXT_PREFIX))
         .order_by("-stated_on", "-pk")
-        .values_list("pk", "headline", "text")[:MAX_CANDIDATES]
+        .values_list("pk", "actor_id", "headline", "text_start")[:MAX_CANDIDATES]
     )
     wanted_headline, wanted_text = _words(headline), _words(text)
     scored = []
-    for pk, other_headline, other_text in rows:
+    for pk, other_actor, other_headline, other_text in rows:
         score = fuzz.token_sort_ratio(wanted_headline, _words(other_headline))
-        if wanted_text:
-            score = max(score, fuzz.token_sort_ratio(wanted_text, _words(other_text[:TEXT_PREFIX])))
+        # As on PostgreSQL: the text is compared for the same actor's claims only.
+        if wanted_text and other_actor == actor_id:
+            score = max(score, fuzz.token_sort_ratio(wanted_text, _words(other_text)))
         if score >= FUZZ_MIN_SCORE:
             scored.append((pk, score / 100))
-    scored.sort(key=lambda item: (-item[1], -item[0]))
+    scored.sort(key=_best_first)
     return scored[:limit]
 
 
@@ -222,10 +251,12 @@ def same_url_message(existing):
 
 PG_SIMILAR_TITLES = """
 SELECT id, similarity(title, %(title)s) AS score FROM claims_source
-WHERE title %% %(title)s AND id <> %(exclude)s
+WHERE title %% %(title)s AND similarity(title, %(title)s) >= %(min)s AND id <> %(exclude)s
 ORDER BY score DESC, id DESC
 LIMIT %(limit)s
 """
+# A warning only: it gives up rather than hold the save up (see GLOBAL_BUDGET_MS).
+TITLE_BUDGET_MS = 30
 
 
 def similar_source_titles(title, *, exclude_pk=None, limit=SHOWN):
@@ -240,14 +271,16 @@ def similar_source_titles(title, *, exclude_pk=None, limit=SHOWN):
     if not title:
         return []
     if connections[Source.objects.db].vendor == "postgresql":
-        with transaction.atomic(), connections["default"].cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-                [str(PG_MIN_SIMILARITY)],
-            )
-            params = {"title": title, "exclude": exclude_pk or 0, "limit": limit}
-            cursor.execute(PG_SIMILAR_TITLES, params)
-            scored = [(pk, float(score)) for pk, score in cursor.fetchall()]
+        from .db import run_within
+
+        params = {
+            "title": title,
+            "exclude": exclude_pk or 0,
+            "limit": limit,
+            "min": PG_MIN_SIMILARITY,
+        }
+        rows = run_within("default", PG_SIMILAR_TITLES, params, TITLE_BUDGET_MS) or ()
+        scored = [(pk, float(score)) for pk, score in rows]
     else:
         # Candidates share the title's longest word: bounded, and a similar title has it.
         words = sorted(_words(title).split(), key=len, reverse=True)
@@ -265,7 +298,7 @@ def similar_source_titles(title, *, exclude_pk=None, limit=SHOWN):
             for pk, other in rows
             if (score := fuzz.token_sort_ratio(wanted, _words(other))) >= FUZZ_MIN_SCORE
         ]
-        scored.sort(key=lambda item: (-item[1], -item[0]))
+        scored.sort(key=_best_first)
         scored = scored[:limit]
     if not scored:
         return []

@@ -18,6 +18,8 @@ CREATE INDEX IF NOT EXISTS claim_headline_trgm_idx
     ON claims_claim USING gin (headline gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS source_title_trgm_idx
     ON claims_source USING gin (title gin_trgm_ops);
+-- The url_key column was just filled: let the planner know its index is selective.
+ANALYZE claims_source;
 """
 PG_UNINSTALL = """
 DROP INDEX IF EXISTS claim_headline_trgm_idx;

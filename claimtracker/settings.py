@@ -314,6 +314,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Actors, their claims, the sources behind them and the verdict timeline.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Actors and sources both have a "kind": each its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ActorKindEnum": "claims.models.ActorKind",
+        "SourceKindEnum": "claims.models.SourceKind",
+    },
     # The schema and the docs follow the pages' read rule, not drf-spectacular's AllowAny.
     "SERVE_PERMISSIONS": ["claims.api.permissions.ReadAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",

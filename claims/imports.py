@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from . import services
+from . import duplicates, services
 from .exports import batches, unquote_formula
 from .models import (
     SLUG_PATTERN,
@@ -65,6 +65,18 @@ class RowError:
 
 
 @dataclass
+class RowWarning:
+    """A new row that says almost the same as a claim already recorded."""
+
+    line: int
+    reason: str
+    claim_ids: list = field(default_factory=list)
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
 class ImportReport:
     dry_run: bool = False
     rows: int = 0
@@ -77,6 +89,9 @@ class ImportReport:
     new_sources: int = 0
     # (line, what the row changes), for the dry run's per-row report.
     changes: list = field(default_factory=list)
+    # Possible duplicates of new rows (RowWarning), reported but not refused: see
+    # _possible_duplicates.
+    warnings: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -132,6 +147,16 @@ def _lines(stream, errors):
                 )
             )
             yield line.decode("utf-8", errors="replace")
+
+
+def _bad_url(url):
+    """Whether the URL field refuses `url` (its own validators: a URL that is already a
+    source's is fine here, the import cites that source)."""
+    try:
+        Source._meta.get_field("url").clean(url, None)
+    except ValidationError:
+        return True
+    return False
 
 
 def _model_errors(instance, fields):
@@ -207,7 +232,7 @@ def _clean_row(record, line):
         ]
     urls = []
     for url in value.get("source_urls", "").split():
-        if _model_errors(Source(url=url, title="-"), {"url"}):
+        if _bad_url(url):
             problems.append(f"bad source URL {url[:100]!r}")
         elif url not in urls:
             urls.append(url)
@@ -457,13 +482,58 @@ def _match_existing(rows, existing):
 # Writing -----------------------------------------------------------------------------
 
 
+def _possible_duplicates(rows, matches, actors):
+    """A warning for each new row (one that updates no claim) that says almost the same as
+    a claim already recorded.
+
+    Warned, not refused: a row that names an existing claim exactly (actor, date, headline)
+    already updates it rather than adding a copy, so a file imported twice doubles nothing;
+    what is left is a judgement the analyst makes from the dry run's report (the page's
+    default), and refusing would hold the whole file back, since an import is all or
+    nothing. Each check is bounded (claims.duplicates)."""
+    warnings = []
+    for row in rows:
+        if row.line in matches:
+            continue
+        actor = actors.get(row.actor_slug)
+        found = duplicates.similar_claims(
+            headline=row.headline, text=row.text, actor=actor, stated_on=row.stated_on
+        )
+        if found:
+            listed = "; ".join(
+                f"claim {m.record.pk} “{m.record.headline}” ({m.percent}% alike)" for m in found
+            )
+            warnings.append(
+                RowWarning(
+                    row.line,
+                    f"possible duplicate of {listed}",
+                    claim_ids=[m.record.pk for m in found],
+                )
+            )
+    return warnings
+
+
 def _sources_for(urls, by, report):
+    """{url: Source} for the rows' URLs: an existing source with the URL, or with the same
+    page under another spelling of it (duplicates.normalize_url), else a new one."""
     sources = {}
     for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
-    for url in sorted(set(urls) - set(sources)):
+    missing = sorted(set(urls) - set(sources))
+    keys = {url: duplicates.normalize_url(url) for url in missing}
+    by_key = {}
+    for chunk in batches(sorted(set(keys.values())), LOOKUP_CHUNK):
+        for source in Source.objects.filter(url_key__in=chunk).order_by("-pk"):
+            by_key[source.url_key] = source
+    for url in missing:
+        # Known under another spelling, or spelt twice in the file: one source.
+        if keys[url] in by_key:
+            sources[url] = by_key[keys[url]]
+            continue
         title = url[: Source._meta.get_field("title").max_length]
-        sources[url] = services.create_record(Source(url=url, title=title), by=by)
+        sources[url] = by_key[keys[url]] = services.create_record(
+            Source(url=url, title=title), by=by
+        )
         report.new_sources += 1
     return sources
 
@@ -479,9 +549,10 @@ def _update_claim(claim, row, sources, by, report, propositions):
         services.claim_set_status(claim=claim, status=row.status, rationale=row.rationale, by=by)
         report.status_changes += 1
         changes.append(f"status {old} → {row.status}" if old != row.status else "new rationale")
-    cited = {c.source.url for c in claim.citations.all()}
+    cited = {c.source_id for c in claim.citations.all()}
     for url in row.urls:
-        if url not in cited:
+        if sources[url].pk not in cited:
+            cited.add(sources[url].pk)
             services.add_citation(
                 claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
             )
@@ -514,7 +585,8 @@ def _write(rows, matches, new_actors, *, by, report, progress, propositions):
                     status=row.status,
                     rationale=row.rationale,
                     citations=[
-                        Citation(source=sources[u], role=Citation.Role.APPEARANCE) for u in row.urls
+                        Citation(source=source, role=Citation.Role.APPEARANCE)
+                        for source in {sources[u].pk: sources[u] for u in row.urls}.values()
                     ],
                     checked=True,
                 )
@@ -564,6 +636,7 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
     if errors:
         report.errors = errors
         return report
+    report.warnings = _possible_duplicates(rows, matches, actors)
     if on_start is not None:
         on_start(len(rows))
     try:

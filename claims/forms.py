@@ -461,6 +461,10 @@ class BaseCitationEditFormSet(forms.BaseFormSet):
             citation = self.cited.get(form.initial.get("citation"))
             form.source_title = citation.source.title if citation else ""
 
+    def _construct_form(self, i, **kwargs):
+        # Every row is a citation that exists: checked even when left as it was.
+        return super()._construct_form(i, empty_permitted=False, **kwargs)
+
     def clean(self):
         if any(self.errors):
             return

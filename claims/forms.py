@@ -1,10 +1,11 @@
 import re
+from functools import cached_property
 
 from django import forms
 from django.db.models import Q
 from django.utils.text import normalize_newlines
 
-from . import services
+from . import duplicates, services
 from .models import (
     CONFIDENCE_DEFINITIONS,
     CREDIBILITY_DEFINITIONS,
@@ -43,6 +44,37 @@ def parse_id(text):
 
 
 SUGGEST_ATTRS = {"autocomplete": "off"}
+
+
+def error_summary(*parts):
+    """Every error of a page's forms and formsets, in page order, as (field id or "", text)
+    pairs for one error summary (claims/_error_summary.html). A formset's rows are named by
+    `row_label` ("Citation 2: ...")."""
+    errors = []
+
+    def add(form, prefix=""):
+        for error in form.non_field_errors():
+            errors.append(("", f"{prefix}{error}"))
+        for field in form:
+            for error in field.errors:
+                anchor = field.id_for_label
+                if field.is_hidden:
+                    # A hidden field's error links to what the page shows for it, if anything.
+                    anchor = getattr(field.field, "summary_anchor", "")
+                label = "" if field.is_hidden else f"{field.label}: "
+                errors.append((anchor, f"{prefix}{label}{error}"))
+
+    for part, row_label in parts:
+        if part is None or not part.is_bound:
+            continue
+        if isinstance(part, forms.BaseFormSet):
+            for error in part.non_form_errors():
+                errors.append(("", f"{error}"))
+            for number, row in enumerate(part.forms, 1):
+                add(row, f"{row_label} {number}: " if row_label else "")
+        else:
+            add(part, row_label)
+    return errors
 
 
 class ActorNameField(forms.ModelChoiceField):
@@ -168,6 +200,22 @@ class SourceForm(VersionedForm):
     def clean_reliability(self):
         return self.cleaned_data.get("reliability") or self.instance.reliability or Reliability.F
 
+    @cached_property
+    def same_url_source(self):
+        """The existing source with this URL, when the form was refused for it (Source.clean
+        refuses it; the page links to it)."""
+        if not self.is_bound or "url" not in self.errors:
+            return None
+        url = self.cleaned_data.get("url") or self.data.get(self.add_prefix("url"), "")
+        return duplicates.source_with_url(url, exclude_pk=self.instance.pk)
+
+    def similar_titles(self):
+        """Other sources with almost this title: warned about after the save, not refused
+        (two reports may share a title)."""
+        return duplicates.similar_source_titles(
+            self.cleaned_data.get("title", ""), exclude_pk=self.instance.pk
+        )
+
 
 class CitationChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, citation):
@@ -176,6 +224,9 @@ class CitationChoiceField(forms.ModelMultipleChoiceField):
 
 class ClaimForm(VersionedForm):
     actor = ActorNameField()
+    # Posted by the "Save anyway" button shown beside the possible duplicates.
+    save_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput, label="Save anyway")
+    save_anyway.summary_anchor = "possible-duplicates"
 
     class Meta:
         model = Claim
@@ -218,7 +269,27 @@ class ClaimForm(VersionedForm):
             self.add_error(
                 "proposition", f"This claim is already attached to “{proposition.statement}”."
             )
+        if self.instance.pk is None and not self.errors:
+            self._check_duplicates(cleaned)
         return cleaned
+
+    # Claims like the new one, when the form stopped to show them (the page lists them).
+    possible_duplicates = ()
+
+    def _check_duplicates(self, cleaned):
+        found = duplicates.similar_claims(
+            headline=cleaned.get("headline"),
+            text=cleaned.get("text"),
+            actor=cleaned.get("actor"),
+            stated_on=cleaned.get("stated_on"),
+        )
+        if found and not cleaned.get("save_anyway"):
+            self.possible_duplicates = found
+            self.add_error(
+                "save_anyway",
+                f"{len(found)} claim(s) already recorded say almost the same: open one of "
+                "the possible duplicates listed, or choose “Save anyway”.",
+            )
 
 
 class CitationForm(TextareaNewlinesMixin, forms.Form):
@@ -231,9 +302,24 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
         label="Existing source",
         help_text="Its title, URL or number (see the sources list).",
     )
-    new_source_title = forms.CharField(required=False, max_length=300, label="Or a new source")
+    new_source_title = forms.CharField(required=False, max_length=300, label="New source title")
     new_source_url = forms.URLField(
         required=False, max_length=2000, label="New source URL", assume_scheme="https"
+    )
+    new_source_kind = forms.ChoiceField(
+        choices=Source.Kind.choices,
+        initial=Source.Kind.OTHER,
+        required=False,
+        label="New source kind",
+    )
+    new_source_publisher = forms.CharField(
+        required=False, max_length=200, label="New source publisher"
+    )
+    new_source_published_on = forms.DateField(
+        required=False,
+        label="New source date",
+        help_text="When it was published.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     role = forms.ChoiceField(
         choices=Citation.Role.choices, initial=Citation.Role.APPEARANCE, required=False
@@ -307,15 +393,18 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
             self.add_error("new_source_title", "Give the new source a title.")
         if source is None and not title and cleaned.get("quote"):
             self.add_error("source", "Say which source this quote is from.")
-        if url:
-            existing = Source.objects.filter(url=url).first()
+        if url and source is None:
+            existing = duplicates.source_with_url(url)
             if existing is not None:
-                self.add_error(
-                    "new_source_url",
-                    f"Source {existing.pk} (“{existing}”) already has this URL: "
-                    f"enter {existing.pk} as the existing source instead.",
-                )
+                self.same_url_source = existing
+                self.add_error("new_source_url", duplicates.same_url_message(existing))
         return cleaned
+
+    # The existing source with the typed URL, when the row was refused (the page links it).
+    same_url_source = None
+
+    def clean_new_source_kind(self):
+        return self.cleaned_data["new_source_kind"] or Source.Kind.OTHER
 
     def is_empty(self):
         data = self.cleaned_data
@@ -328,6 +417,9 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
             source=data["source"],
             new_source_title=data["new_source_title"].strip(),
             new_source_url=data["new_source_url"],
+            new_source_kind=data["new_source_kind"],
+            new_source_publisher=data["new_source_publisher"].strip(),
+            new_source_published_on=data["new_source_published_on"],
             role=data["role"],
             quote=data["quote"],
             credibility=data.get("credibility"),
@@ -337,8 +429,10 @@ class CitationForm(TextareaNewlinesMixin, forms.Form):
 
 
 class BaseCitationFormSet(forms.BaseFormSet):
-    def __init__(self, *args, claim=None, **kwargs):
+    def __init__(self, *args, claim=None, edited=None, **kwargs):
         self.claim = claim
+        # {(source id, role)} of the claim's citations as the edit form leaves them.
+        self.edited = edited
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -348,8 +442,10 @@ class BaseCitationFormSet(forms.BaseFormSet):
         if self.claim is not None:
             seen = set(self.claim.citations.values_list("source_id", "role"))
         new_urls = set()
+        if self.edited is not None:
+            seen = set(self.edited)
         for form in self.forms:
-            url = form.cleaned_data.get("new_source_url")
+            url = duplicates.normalize_url(form.cleaned_data.get("new_source_url"))
             if form.cleaned_data.get("source") is None and url:
                 if url in new_urls:
                     form.add_error(
@@ -382,6 +478,10 @@ CitationFormSet = forms.formset_factory(
 
 
 class StatusForm(TextareaNewlinesMixin, forms.Form):
+    """A verdict: the claim page's "Mark status" form and the first verdict on the new-claim
+    form (prefix "verdict"), both rendered by claims/_verdict_fields.html. A field added
+    here appears on both and reaches the services through verdict()."""
+
     status = forms.ChoiceField(choices=Claim.Status.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
         required=False,
@@ -400,16 +500,111 @@ class StatusForm(TextareaNewlinesMixin, forms.Form):
         cleaned = super().clean()
         if "status" in cleaned:
             try:
-                services.validate_status_change(
-                    status=cleaned["status"],
-                    rationale=cleaned.get("rationale"),
-                    confidence=cleaned.get("confidence", ""),
-                )
+                services.validate_status_change(**self.verdict())
             except forms.ValidationError as error:
                 # Each message beside its own field, so the user sees which one to fix.
                 for name, messages in error.message_dict.items():
                     self.add_error(name if name in self.fields else None, messages)
         return cleaned
+
+    def verdict(self):
+        """The verdict as keyword arguments of services.claim_set_status and create_claim."""
+        return {
+            "status": self.cleaned_data["status"],
+            "rationale": self.cleaned_data.get("rationale", ""),
+            "confidence": self.cleaned_data.get("confidence", ""),
+        }
+
+
+class VerdictForm(StatusForm):
+    """The first verdict, on the new-claim form: left unanswered (a script posting only the
+    claim), the claim starts unverified."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].required = False
+        self.fields["status"].label = "Verdict"
+
+    def clean_status(self):
+        return self.cleaned_data["status"] or Claim.Status.UNVERIFIED
+
+    def clean_rationale(self):
+        return self.cleaned_data["rationale"].strip()
+
+
+class CitationEditForm(TextareaNewlinesMixin, forms.Form):
+    """An existing citation of the claim being edited: its role and its quote."""
+
+    citation = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=Citation.Role.choices)
+    quote = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class BaseCitationEditFormSet(forms.BaseFormSet):
+    """One row per citation the claim has, matched by id (a row for a citation removed
+    meanwhile is ignored)."""
+
+    def __init__(self, *args, citations=(), **kwargs):
+        self.cited = {c.pk: c for c in citations}
+        kwargs.setdefault(
+            "initial",
+            [{"citation": c.pk, "role": c.role, "quote": c.quote} for c in citations],
+        )
+        super().__init__(*args, **kwargs)
+        for form in self.forms:
+            citation = self.cited.get(form.initial.get("citation"))
+            form.source_title = citation.source.title if citation else ""
+
+    def _construct_form(self, i, **kwargs):
+        # Every row is a citation that exists: checked even when left as it was.
+        return super()._construct_form(i, empty_permitted=False, **kwargs)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = {}
+        for form in self.forms:
+            citation = self.cited.get(form.cleaned_data.get("citation"))
+            if citation is None:
+                continue
+            key = (citation.source_id, form.cleaned_data["role"])
+            if key in seen:
+                form.add_error("role", "This source is cited in this role already.")
+                raise forms.ValidationError(f"“{citation.source}” is cited twice in one role.")
+            seen[key] = citation
+
+    def edits(self, removed=()):
+        """The rows as services.CitationEdit, the removed citations left out."""
+        gone = {c.pk for c in removed}
+        result = []
+        for form in self.forms:
+            citation = self.cited.get(form.cleaned_data.get("citation"))
+            if citation is not None and citation.pk not in gone:
+                result.append(
+                    services.CitationEdit(
+                        citation=citation,
+                        role=form.cleaned_data["role"],
+                        quote=form.cleaned_data["quote"],
+                    )
+                )
+        return result
+
+    def kept_keys(self, removed=()):
+        """{(source id, role)} of the citations kept, with their edited roles."""
+        return {(e.citation.source_id, e.role) for e in self.edits(removed)}
+
+
+CitationEditFormSet = forms.formset_factory(
+    CitationEditForm,
+    formset=BaseCitationEditFormSet,
+    extra=0,
+    max_num=1000,
+    absolute_max=1000,
+)
 
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from . import services
+from . import duplicates, services
 from .exports import EVIDENCE_SEPARATOR, batches, unquote_formula
 from .models import (
     SLUG_PATTERN,
@@ -81,6 +81,18 @@ class RowError:
 
 
 @dataclass
+class RowWarning:
+    """A new row that says almost the same as a claim already recorded."""
+
+    line: int
+    reason: str
+    claim_ids: list = field(default_factory=list)
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
 class ImportReport:
     dry_run: bool = False
     rows: int = 0
@@ -93,6 +105,9 @@ class ImportReport:
     new_sources: int = 0
     # (line, what the row changes), for the dry run's per-row report.
     changes: list = field(default_factory=list)
+    # Possible duplicates of new rows (RowWarning), reported but not refused: see
+    # _possible_duplicates.
+    warnings: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -148,6 +163,16 @@ def _lines(stream, errors):
                 )
             )
             yield line.decode("utf-8", errors="replace")
+
+
+def _bad_url(url):
+    """Whether the URL field refuses `url` (its own validators: a URL that is already a
+    source's is fine here, the import cites that source)."""
+    try:
+        Source._meta.get_field("url").clean(url, None)
+    except ValidationError:
+        return True
+    return False
 
 
 def _model_errors(instance, fields):
@@ -227,7 +252,7 @@ def _clean_row(record, line):
         ]
     urls = []
     for url in value.get("source_urls", "").split():
-        if _model_errors(Source(url=url, title="-"), {"url"}):
+        if _bad_url(url):
             problems.append(f"bad source URL {url[:100]!r}")
         elif url not in urls:
             urls.append(url)
@@ -514,13 +539,61 @@ def _match_existing(rows, existing):
 # Writing -----------------------------------------------------------------------------
 
 
+def _possible_duplicates(rows, matches, actors):
+    """A warning for each new row (one that updates no claim) that says almost the same as
+    a claim already recorded.
+
+    Warned, not refused: a row that names an existing claim exactly (actor, date, headline)
+    already updates it rather than adding a copy, so a file imported twice doubles nothing;
+    what is left is a judgement the analyst makes from the dry run's report (the page's
+    default), and refusing would hold the whole file back, since an import is all or
+    nothing. Each check is bounded (claims.duplicates)."""
+    warnings = []
+    for row in rows:
+        if row.line in matches:
+            continue
+        actor = actors.get(row.actor_slug)
+        found = duplicates.similar_claims(
+            headline=row.headline, text=row.text, actor=actor, stated_on=row.stated_on
+        )
+        if found:
+            listed = "; ".join(
+                f"claim {m.record.pk} “{m.record.headline}” ({m.percent}% alike)" for m in found
+            )
+            warnings.append(
+                RowWarning(
+                    row.line,
+                    f"possible duplicate of {listed}",
+                    claim_ids=[m.record.pk for m in found],
+                )
+            )
+    return warnings
+
+
 def _sources_for(urls, by, report):
+    """{url: Source} for the rows' URLs: an existing source with the URL, or with the same
+    page under another spelling of it (duplicates.normalize_url), else a new one."""
     sources = {}
     for chunk in batches(sorted(urls), LOOKUP_CHUNK):
         sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
-    new = sorted(set(urls) - set(sources))
+    missing = sorted(set(urls) - set(sources))
+    keys = {url: duplicates.normalize_url(url) for url in missing}
+    by_key = {}
+    for chunk in batches(sorted(set(keys.values())), LOOKUP_CHUNK):
+        for source in Source.objects.filter(url_key__in=chunk).order_by("-pk"):
+            by_key[source.url_key] = source
+    # Known under another spelling, or spelt twice in the file: one source. The first
+    # spelling of each new page is the one created.
+    first_spelling = {}
+    for url in missing:
+        if keys[url] not in by_key:
+            first_spelling.setdefault(keys[url], url)
+    new = sorted(first_spelling.values())
     for chunk in batches(new, BULK_CHUNK):
-        sources.update(services.create_sources_bulk(chunk, by=by, reason="import"))
+        created = services.create_sources_bulk(chunk, by=by, reason="import")
+        by_key.update({keys[url]: source for url, source in created.items()})
+    for url in missing:
+        sources[url] = by_key[keys[url]]
     report.new_sources += len(new)
     return sources
 
@@ -542,16 +615,17 @@ def _update_claim(claim, row, sources, by, report, propositions):
         )
         report.status_changes += 1
         changes.append(f"status {old} → {row.status}" if old != row.status else "new rationale")
-    cited = {(c.source.url, c.role) for c in claim.citations.all()}
-    cited_urls = {url for url, _ in cited}
+    cited = {(c.source_id, c.role) for c in claim.citations.all()}
     for url in row.urls:
-        if url not in cited_urls:
+        if (sources[url].pk, Citation.Role.APPEARANCE) not in cited:
+            cited.add((sources[url].pk, Citation.Role.APPEARANCE))
             services.add_citation(
                 claim=claim, source=sources[url], role=Citation.Role.APPEARANCE, by=by
             )
             changes.append(f"cites {url}")
     for url, direction, credibility, override in row.evidence:
-        if (url, Citation.Role.EVIDENCE) not in cited:
+        if (sources[url].pk, Citation.Role.EVIDENCE) not in cited:
+            cited.add((sources[url].pk, Citation.Role.EVIDENCE))
             services.add_citation(
                 claim=claim,
                 source=sources[url],
@@ -629,16 +703,19 @@ def _create_chunk(chunk, actors, new_actors, sources, *, by, report, proposition
             status=row.status,
             rationale=row.rationale,
             confidence=row.confidence,
-            sources=tuple(sources[u] for u in row.urls),
+            # Two spellings of one page in a row are one citation.
+            sources=tuple({sources[u].pk: sources[u] for u in row.urls}.values()),
             evidence=tuple(
-                Citation(
-                    source=sources[url],
-                    role=Citation.Role.EVIDENCE,
-                    direction=direction,
-                    credibility=credibility,
-                    reliability_override=override,
-                )
-                for url, direction, credibility, override in row.evidence
+                {
+                    sources[url].pk: Citation(
+                        source=sources[url],
+                        role=Citation.Role.EVIDENCE,
+                        direction=direction,
+                        credibility=credibility,
+                        reliability_override=override,
+                    )
+                    for url, direction, credibility, override in row.evidence
+                }.values()
             ),
         )
         for row in chunk
@@ -711,6 +788,7 @@ def import_claims(data, *, by=None, dry_run=False, progress=None, on_start=None,
     if errors:
         report.errors = errors
         return report
+    report.warnings = _possible_duplicates(rows, matches, actors)
     if on_start is not None:
         on_start(len(rows))
     try:

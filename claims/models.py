@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from .db import COUNT_CAP, FACET_TIMEOUT_MS, capped_count, estimated_row_count, run_within
+from .duplicates import normalize_url
 from .versioning import VersionedModel
 
 HEADLINE_MAX_LENGTH = 120
@@ -534,6 +535,11 @@ class Source(VersionedModel):
     published_on = models.DateField(null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=2000, blank=True)
     notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
+    # The URL as two spellings of one page share it (claims.duplicates.normalize_url), kept
+    # by save(): a second source for the same page is refused by it.
+    url_key = models.CharField(
+        max_length=2000, blank=True, editable=False, default="", db_default=""
+    )
     # Written by the capture job (services.finish_capture), never by a form.
     link_state = models.CharField(
         "link",
@@ -561,6 +567,7 @@ class Source(VersionedModel):
             models.Index(fields=["-published_on", "-id"], name="source_published_idx"),
             models.Index(fields=["kind"], name="source_kind_idx"),
             models.Index(fields=["link_state", "-published_on", "-id"], name="source_link_idx"),
+            models.Index(fields=["url_key"], condition=~Q(url_key=""), name="source_url_key_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -576,6 +583,21 @@ class Source(VersionedModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        # Here, so the forms, the admin and the API all refuse a second source for one page.
+        from .duplicates import same_url_message, source_with_url
+
+        existing = source_with_url(self.url, exclude_pk=self.pk) if self.url else None
+        if existing is not None:
+            raise ValidationError({"url": same_url_message(existing)})
+
+    def save(self, *args, **kwargs):
+        self.url_key = normalize_url(self.url)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "url" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "url_key"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("claims:source-detail", kwargs={"pk": self.pk})

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import versioning
 from .caching import bump_data_version
+from .duplicates import normalize_url
 from .models import (
     NOTE_MAX_LENGTH,
     Actor,
@@ -91,18 +92,41 @@ def in_service():
 @dataclasses.dataclass(frozen=True)
 class CitationSpec:
     """A citation to add, as a form or the API describes it: an existing `source`, or a new
-    source by `new_source_title` (and `new_source_url`) that the service creates."""
+    source by `new_source_title` (and its URL, kind, publisher and date) that the service
+    creates in the same transaction as the claim."""
 
     role: str = Citation.Role.APPEARANCE
     source: Source | None = None
     new_source_title: str = ""
     new_source_url: str = ""
+    new_source_kind: str = Source.Kind.OTHER
+    new_source_publisher: str = ""
+    new_source_published_on: datetime.date | None = None
     quote: str = ""
     note: str = ""
     # Evidence only: None / "" leave the ungraded values (6, context; the source's reliability).
     credibility: int | None = None
     direction: str = ""
     reliability_override: str = ""
+
+    def new_source(self):
+        """The unsaved Source this spec describes (when it names no existing one)."""
+        return Source(
+            title=self.new_source_title.strip(),
+            url=self.new_source_url,
+            kind=self.new_source_kind or Source.Kind.OTHER,
+            publisher=self.new_source_publisher.strip(),
+            published_on=self.new_source_published_on,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CitationEdit:
+    """A change to an existing citation of the claim being edited: its role and quote."""
+
+    citation: Citation
+    role: str
+    quote: str = ""
 
 
 def _audit(instance, by, reason):
@@ -205,6 +229,7 @@ def save_versioned(instance, *, by, version, reason=""):
     Raises VersionConflict (carrying the current row) when `version` is stale."""
     if hasattr(instance, "updated_by_id") and _user(by) is not None:
         instance.updated_by = by
+    _refuse_same_url(instance)
     _audit(instance, by, reason)
     stored = {}
 
@@ -218,11 +243,23 @@ def save_versioned(instance, *, by, version, reason=""):
     return instance
 
 
+def _refuse_same_url(instance):
+    # The last guard for every path (forms check first, to show the existing source): two
+    # sources for one page split its citations and its captures.
+    if isinstance(instance, Source) and instance.url:
+        from .duplicates import same_url_message, source_with_url
+
+        existing = source_with_url(instance.url, exclude_pk=instance.pk)
+        if existing is not None:
+            raise ValidationError({"url": same_url_message(existing)})
+
+
 @service
 def create_record(instance, *, by, reason=""):
     """Create an actor, source or citation with its author recorded in the history."""
     if isinstance(instance, Citation):
         _check_citation(instance)
+    _refuse_same_url(instance)
     _audit(instance, by, reason)
     instance.save()
     _after_record_saved(instance, by=by)
@@ -276,9 +313,10 @@ def _citation_row(citation, *, by):
         return citation
     source = citation.source
     if source is None:
-        source = create_record(
-            Source(title=citation.new_source_title.strip(), url=citation.new_source_url), by=by
-        )
+        source = citation.new_source()
+        # The model's own checks (kind, title, date, the URL not already a source's).
+        source.full_clean(validate_unique=False, validate_constraints=False)
+        source = create_record(source, by=by)
     return Citation(
         source=source,
         role=citation.role,
@@ -461,7 +499,10 @@ def create_sources_bulk(urls, *, by, reason="import"):
     from simple_history.utils import bulk_create_with_history
 
     title_length = Source._meta.get_field("title").max_length
-    sources = [Source(url=url, title=url[:title_length]) for url in urls]
+    # bulk_create skips Source.save(), which keeps url_key: set it here.
+    sources = [
+        Source(url=url, title=url[:title_length], url_key=normalize_url(url)) for url in urls
+    ]
     user = _user(by)
     bulk_create_with_history(sources, Source, default_user=user, default_change_reason=reason[:100])
     now = timezone.now()
@@ -489,16 +530,32 @@ def _db_queue():
 
 
 @service
-def update_claim(*, claim, changes, add_citations=(), remove_citations=(), by, version, reason=""):
-    """Edit a claim in one step: its fields (`changes`, {field: value}), citations removed
-    and added (Citation rows or CitationSpecs). Refused with VersionConflict when someone
-    saved the claim after `version` was loaded; nothing is written then. The caller has
-    validated `changes` (the claim form, the serializer)."""
+def update_claim(
+    *,
+    claim,
+    changes,
+    add_citations=(),
+    remove_citations=(),
+    edit_citations=(),
+    by,
+    version,
+    reason="",
+):
+    """Edit a claim in one step: its fields (`changes`, {field: value}), citations removed,
+    edited (CitationEdits: role and quote) and added (Citation rows or CitationSpecs).
+    Refused with VersionConflict when someone saved the claim after `version` was loaded;
+    nothing is written then. The caller has validated `changes` (the claim form, the
+    serializer)."""
     for name, value in changes.items():
         setattr(claim, name, value)
     save_versioned(claim, by=by, version=version, reason=reason)
+    removed = {c.pk for c in remove_citations}
     for citation in remove_citations:
         delete_record(citation, by=by)
+    for edit in edit_citations:
+        if edit.citation.pk in removed or edit.citation.claim_id != claim.pk:
+            continue
+        edit_citation(citation=edit.citation, role=edit.role, quote=edit.quote, by=by)
     for citation in add_citations:
         row = _citation_row(citation, by=by)
         row.claim = claim
@@ -532,6 +589,25 @@ def claim_set_status(*, claim, status, rationale="", confidence="", by, at=None)
     claim.status, claim.status_rationale = locked.status, locked.status_rationale
     claim.status_confidence = locked.status_confidence
     return change
+
+
+@service
+def edit_citation(*, citation, role, quote="", by):
+    """Change a citation's role or quote (the claim's edit form); unchanged, nothing is
+    written. The same source can't be cited twice in one role (the database refuses it)."""
+    quote = (quote or "").strip()
+    if (citation.role, citation.quote) == (role, quote):
+        return citation
+    if role not in Citation.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if len(quote) > NOTE_MAX_LENGTH:
+        raise ValidationError({"quote": f"Keep the quote to {NOTE_MAX_LENGTH:,} characters."})
+    if role != citation.role and role != Citation.Role.EVIDENCE:
+        # Only evidence is graded: an evidence citation turned into an appearance loses its
+        # grades (one turned into evidence starts ungraded, 6 and context).
+        citation.credibility, citation.direction, citation.reliability_override = None, "", ""
+    citation.role, citation.quote = role, quote
+    return update_citation(citation, by=by, reason="citation edited")
 
 
 @service

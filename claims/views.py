@@ -9,11 +9,12 @@ from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, TemplateView
 from django.views.generic.edit import UpdateView
 
-from . import charts, exports, grades, imports, jsonld, services
+from . import charts, duplicates, exports, grades, imports, jsonld, services
 from .caching import cached_fragment
 from .changes import Changes
 from .changes import csv_lines as changes_csv_lines
@@ -22,11 +23,14 @@ from .db import COUNT_CAP, clean_query
 from .filters import ClaimFilter
 from .forms import (
     ActorForm,
+    CitationEditFormSet,
     CitationFormSet,
     ClaimForm,
     ImportForm,
     SourceForm,
     StatusForm,
+    VerdictForm,
+    error_summary,
     parse_id,
 )
 from .listing import CLAIMS_PER_PAGE, BadCursor, ClaimBrowser
@@ -93,6 +97,8 @@ def _claim_detail_context(claim, status_form, as_of=None):
         "evidence_summary": grades.evidence_summary(evidence_groups),
         "timeline": timeline,
         "status_form": status_form,
+        # At most duplicates.SHOWN, in a fixed number of queries.
+        "similar_claims": duplicates.similar_to(claim),
         # The propositions the claim bears on, and the claims that contradict it there.
         **claim_proposition_context(claim),
     }
@@ -149,13 +155,7 @@ def claim_status(request, pk):
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            services.claim_set_status(
-                claim=claim,
-                status=form.cleaned_data["status"],
-                rationale=form.cleaned_data["rationale"],
-                confidence=form.cleaned_data["confidence"],
-                by=request.user,
-            )
+            services.claim_set_status(claim=claim, by=request.user, **form.verdict())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -229,7 +229,11 @@ class VersionedEditMixin:
             )
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, f"Saved “{self.object}”.")
+        self.warn_similar()
         return redirect(self.get_success_url())
+
+    def warn_similar(self):
+        """After a save: say which existing records look like the one just saved."""
 
     def save_form(self, form):
         if form.instance.pk is None:
@@ -256,7 +260,9 @@ class VersionedEditMixin:
 
 
 class ClaimFormMixin(VersionedEditMixin):
-    """The claim form with its citation rows (existing or new sources) in one submit."""
+    """The claim form in one submit: the claim, its citation rows (existing or new sources,
+    each new one with its title, URL, kind, publisher and date), on create its first verdict
+    and on edit its existing citations' roles and quotes."""
 
     model = Claim
     form_class = ClaimForm
@@ -265,7 +271,15 @@ class ClaimFormMixin(VersionedEditMixin):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("citation_formset", self.citation_formset())
         if getattr(self, "object", None):
-            kwargs["existing_citations"] = self.object.citations.select_related("source")
+            kwargs.setdefault("citation_edit_formset", self.citation_edit_formset())
+        else:
+            kwargs.setdefault("verdict_form", self.verdict_form())
+        kwargs["error_list"] = error_summary(
+            (kwargs.get("form"), ""),
+            (kwargs.get("citation_edit_formset"), "Cited source"),
+            (kwargs["citation_formset"], "Citation"),
+            (kwargs.get("verdict_form"), "First verdict: "),
+        )
         return super().get_context_data(**kwargs)
 
     def get_form_kwargs(self):
@@ -280,19 +294,48 @@ class ClaimFormMixin(VersionedEditMixin):
             initial["actor"] = self.request.GET["actor"][:200]
         return initial
 
+    def _data(self):
+        return self.request.POST if self.request.method == "POST" else None
+
     def citation_formset(self):
         claim = self.object if getattr(self, "object", None) else None
-        data = self.request.POST if self.request.method == "POST" else None
-        return CitationFormSet(data, prefix="citations", claim=claim)
+        return CitationFormSet(self._data(), prefix="citations", claim=claim)
+
+    def verdict_form(self):
+        return VerdictForm(
+            self._data(), prefix="verdict", initial={"status": Claim.Status.UNVERIFIED}
+        )
+
+    def citation_edit_formset(self):
+        citations = list(self.object.citations.select_related("source").order_by("pk"))
+        data = self._data()
+        if data is not None and "cited-TOTAL_FORMS" not in data:
+            # A post without these rows (a script, an older page) edits no citation.
+            data = {"cited-TOTAL_FORMS": "0", "cited-INITIAL_FORMS": "0"}
+            return CitationEditFormSet(data, prefix="cited", citations=[])
+        return CitationEditFormSet(data, prefix="cited", citations=citations)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object() if "pk" in self.kwargs else None
         form = self.get_form()
         formset = self.citation_formset()
-        if form.is_valid() and formset.is_valid():
-            self.formset = formset
+        extra = {}
+        if self.object is None:
+            extra["verdict_form"] = self.verdict_form()
+        else:
+            extra["citation_edit_formset"] = self.citation_edit_formset()
+        valid = form.is_valid()
+        valid = all([part.is_valid() for part in extra.values()]) and valid
+        edits = extra.get("citation_edit_formset")
+        if edits is not None and edits.is_valid():
+            # New rows are checked against the citations as this submit leaves them.
+            removed = form.cleaned_data.get("remove_citations", ()) if valid else ()
+            formset.edited = edits.kept_keys(removed)
+        if valid and formset.is_valid():
+            self.formset, self.extra = formset, extra
             return self.form_valid(form)
-        context = self.get_context_data(form=form, citation_formset=formset)
+        formset.is_valid()
+        context = self.get_context_data(form=form, citation_formset=formset, **extra)
         return self.render_to_response(context, status=400)
 
     def form_valid(self, form):
@@ -301,7 +344,7 @@ class ClaimFormMixin(VersionedEditMixin):
         except ValidationError as error:
             # The model's own checks (full_clean in create_claim): shown above the form.
             form.add_error(None, error.messages)
-            context = self.get_context_data(form=form, citation_formset=self.formset)
+            context = self.get_context_data(form=form, citation_formset=self.formset, **self.extra)
             return self.render_to_response(context, status=400)
 
     def save_form(self, form):
@@ -320,18 +363,44 @@ class ClaimFormMixin(VersionedEditMixin):
         data, citations = form.cleaned_data, self.formset.citations()
         fields = {name: data[name] for name in ClaimForm.Meta.fields}
         if form.instance.pk is None:
-            return services.create_claim(by=self.request.user, citations=citations, **fields)
+            verdict = self.extra["verdict_form"].verdict()
+            return services.create_claim(
+                by=self.request.user, citations=citations, **verdict, **fields
+            )
+        removed = data.get("remove_citations", ())
         return services.update_claim(
             claim=form.instance,
             changes=fields,
             add_citations=citations,
-            remove_citations=data.get("remove_citations", ()),
+            remove_citations=removed,
+            edit_citations=self.extra["citation_edit_formset"].edits(removed),
             by=self.request.user,
             version=data["version"],
         )
 
+    def warn_similar(self):
+        # New sources typed on the form whose title is like an existing source's.
+        cited = set(self.object.citations.values_list("source_id", flat=True))
+        for spec in self.formset.citations():
+            if spec.source is None:
+                _warn_similar_titles(self.request, spec.new_source_title, exclude=cited)
+
     def get_success_url(self):
         return self.object.get_absolute_url()
+
+
+def _warn_similar_titles(request, title, *, exclude=()):
+    found = [m for m in duplicates.similar_source_titles(title) if m.record.pk not in exclude]
+    if found:
+        links = format_html_join(
+            ", ", '<a href="{}">{}</a>', ((m.record.get_absolute_url(), m.record) for m in found)
+        )
+        messages.warning(
+            request,
+            format_html(
+                "Sources with a similar title exist; check it is not one of them: {}.", links
+            ),
+        )
 
 
 class ClaimCreateView(AccessMixin, ClaimFormMixin, CreateView):
@@ -618,6 +687,9 @@ class SourceCreateView(AccessMixin, VersionedEditMixin, CreateView):
     form_class = SourceForm
     permission_action = "add"
     template_name = "claims/record_form.html"
+
+    def warn_similar(self):
+        _warn_similar_titles(self.request, self.object.title, exclude={self.object.pk})
 
 
 class SourceUpdateView(AccessMixin, VersionedEditMixin, UpdateView):

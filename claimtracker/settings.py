@@ -350,17 +350,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Actors, their claims, the sources behind them and the verdict timeline.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Actors and sources both have a "kind": each its own named enum. A source's reliability
+    # and a citation's override share one scale (so do a verdict's confidence and the
+    # claim's current one): one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "ActorKindEnum": "claims.models.ActorKind",
+        "SourceKindEnum": "claims.models.SourceKind",
+        "ReliabilityEnum": "claims.models.Reliability",
+        "ConfidenceEnum": "claims.models.Confidence",
+    },
     # The schema and the docs follow the pages' read rule, not drf-spectacular's AllowAny.
     "SERVE_PERMISSIONS": ["claims.api.permissions.ReadAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # A source's reliability and a citation's override share one scale (so do a verdict's
-    # confidence and the claim's current one): one named enum each in the schema.
-    "ENUM_NAME_OVERRIDES": {
-        "ReliabilityEnum": "claims.models.Reliability",
-        "ConfidenceEnum": "claims.models.Confidence",
-    },
     # Error answers, the Idempotency-Key header, `version` required on updates (see the hook).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -99,7 +99,7 @@ def test_every_public_write_in_services_is_marked():
         and getattr(getattr(services, name), "__module__", "") == services.__name__
         and not name.startswith("_")
         and name not in {"service", "in_service", "validate_status_change", "CitationSpec"}
-        and name not in {"NewClaim", "BulkClaimInvalid"}
+        and name not in {"NewClaim", "BulkClaimInvalid", "CitationEdit"}
         and name not in {"claim_delete_consequences", "latest_readable_capture"}
         and name not in {"validate_confidence", "validate_citation_grades", "citation_defaults"}
     ]
@@ -685,3 +685,79 @@ def test_actor_suggestions_write_nothing(guard, reader_client):
     assert response.status_code == 200
     assert [a["name"] for a in response.json()["results"]] == ["The Kremlin"]
     assert guard.bypasses == []
+
+
+# One-step claim, citation edits, duplicates -------------------------------------------------
+
+
+def test_one_step_claim_citation_edits_and_save_anyway(guard, admin_client, admin):
+    actor = ActorFactory(name="The Kremlin")
+    data = {
+        "actor": "The Kremlin",
+        "headline": "Troops are fake news",
+        "text": "Said on the site.",
+        "stated_on": "2024-10-20",
+        "citations-TOTAL_FORMS": "1",
+        "citations-INITIAL_FORMS": "0",
+        "citations-0-new_source_title": "KCNA report",
+        "citations-0-new_source_url": "https://example.org/kcna",
+        "citations-0-new_source_kind": "news_report",
+        "citations-0-new_source_publisher": "KCNA",
+        "citations-0-new_source_published_on": "2024-10-19",
+        "citations-0-role": "appearance",
+        "verdict-status": "denied",
+        "verdict-rationale": "Seen.",
+    }
+    response = admin_client.post(reverse("claims:claim-create"), data)
+    assert response.status_code == 302
+    claim = Claim.objects.get(headline="Troops are fake news")
+    assert claim.status == "denied" and Source.objects.get().publisher == "KCNA"
+    # A near-copy, saved anyway (new source row left out: its URL is recorded already).
+    copy = {**data, "citations-TOTAL_FORMS": "0", "save_anyway": "1"}
+    response = admin_client.post(reverse("claims:claim-create"), copy)
+    assert response.status_code == 302
+    assert Claim.objects.filter(actor=actor).count() == 2
+    citation = claim.citations.get()
+    claim.refresh_from_db()
+    response = admin_client.post(
+        reverse("claims:claim-update", args=[claim.pk]),
+        {
+            **data,
+            "version": claim.version,
+            "citations-TOTAL_FORMS": "0",
+            "cited-TOTAL_FORMS": "1",
+            "cited-INITIAL_FORMS": "1",
+            "cited-0-citation": str(citation.pk),
+            "cited-0-role": "evidence",
+            "cited-0-quote": "fake news",
+        },
+    )
+    assert response.status_code == 302
+    citation.refresh_from_db()
+    assert (citation.role, citation.quote) == ("evidence", "fake news")
+    api = APIClient()
+    api.force_authenticate(admin)
+    body = {
+        "actor_slug": "The Kremlin",
+        "headline": "Troops are fake news",
+        "text": "Said on the site.",
+        "stated_on": "2024-10-20",
+        "save_anyway": True,
+        "new_citations": [{"new_source": {"title": "TASS", "url": "https://example.org/tass"}}],
+    }
+    response = api.post("/api/claims/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert Source.objects.filter(url="https://example.org/tass").exists()
+    assert_all_through_services(guard)
+
+
+def test_import_citing_a_source_under_another_spelling(guard):
+    SourceFactory(url="https://example.org/page")
+    header = ",".join(COLUMNS)
+    row = ",New claim,Said.,nis,NIS,2024-11-04,unverified,,https://EXAMPLE.org/page/?utm_a=1,"
+    from claims.imports import import_claims
+
+    report = import_claims(f"{header}\n{row}\n".encode())
+    assert report.ok, report.errors
+    assert Source.objects.count() == 1 and Claim.objects.get().citations.count() == 1
+    assert_all_through_services(guard)

@@ -4,9 +4,9 @@ import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
-from claims import services
+from claims import duplicates, services
 from claims.forms import find_proposition
 from claims.models import (
     NOTE_MAX_LENGTH,
@@ -192,16 +192,42 @@ class CitationSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"help_text": text} for name, text in GRADE_HELP.items()}
 
 
-class NewCitationSerializer(serializers.ModelSerializer):
-    """A citation given with a new claim: which source (by id), in what role, with what
-    grades if it is evidence."""
+class NewSourceSerializer(serializers.ModelSerializer):
+    """A source created with the claim that cites it (in the same transaction)."""
 
-    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())
+    class Meta:
+        model = Source
+        fields = ["title", "url", "kind", "publisher", "published_on"]
+
+    def validate(self, attrs):
+        _reject_unencodable(attrs)
+        candidate = Source(**attrs)
+        try:
+            # The same checks as the source form: a URL that is already a source's is refused.
+            candidate.full_clean(validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return attrs
+
+
+class NewCitationSerializer(serializers.ModelSerializer):
+    """A citation given with a new claim: an existing source (by id) or a new one, in what
+    role, with what grades if it is evidence."""
+
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), required=False, allow_null=True
+    )
+    new_source = NewSourceSerializer(
+        required=False,
+        help_text="Instead of `source`: a new source to create and cite (title required; "
+        "a URL that is already a source's is refused, naming it).",
+    )
 
     class Meta:
         model = Citation
         fields = [
             "source",
+            "new_source",
             "role",
             "quote",
             "note",
@@ -212,6 +238,10 @@ class NewCitationSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"help_text": text} for name, text in GRADE_HELP.items()}
 
     def validate(self, attrs):
+        if bool(attrs.get("source")) == bool(attrs.get("new_source")):
+            raise serializers.ValidationError(
+                {"source": ["Give either an existing source's id or a new_source, not both."]}
+            )
         role = attrs.get("role", Citation.Role.APPEARANCE)
         candidate = services.citation_defaults(
             Citation(
@@ -232,6 +262,24 @@ class NewCitationSerializer(serializers.ModelSerializer):
             raise as_api_error(error) from None
         return attrs
 
+    def spec(self, data):
+        """The citation as services.CitationSpec: the service creates the new source."""
+        new = data.get("new_source") or {}
+        return services.CitationSpec(
+            source=data.get("source"),
+            new_source_title=new.get("title", ""),
+            new_source_url=new.get("url", ""),
+            new_source_kind=new.get("kind", Source.Kind.OTHER),
+            new_source_publisher=new.get("publisher", ""),
+            new_source_published_on=new.get("published_on"),
+            role=data.get("role", Citation.Role.APPEARANCE),
+            quote=data.get("quote", ""),
+            note=data.get("note", ""),
+            credibility=data.get("credibility"),
+            direction=data.get("direction", ""),
+            reliability_override=data.get("reliability_override", ""),
+        )
+
 
 STATUS_ON_UPDATE = "Set on create only; to change it use POST /api/claims/{id}/status/."
 CREATE_ONLY_FIELDS = {
@@ -240,6 +288,34 @@ CREATE_ONLY_FIELDS = {
     "status_confidence": STATUS_ON_UPDATE,
     "new_citations": "Set on create only; cite further sources through the claim's edit page.",
 }
+
+
+class PossibleDuplicates(exceptions.APIException):
+    """400 with the possible duplicates as they are (ids as numbers): a ValidationError
+    would turn every value into a string."""
+
+    status_code = 400
+    default_code = "possible_duplicates"
+
+    def __init__(self, detail):
+        self.detail = detail
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    """A claim already recorded that says almost the same (claims.duplicates)."""
+
+    id = serializers.IntegerField(source="record.pk")
+    url = serializers.SerializerMethodField()
+    headline = serializers.CharField(source="record.headline")
+    actor = serializers.CharField(source="record.actor.slug")
+    stated_on = serializers.DateField(source="record.stated_on")
+    similarity = serializers.FloatField(source="score")
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, match):
+        request = self.context.get("request")
+        path = match.record.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
 
 
 class ClaimSerializer(VersionedSerializer):
@@ -276,6 +352,14 @@ class ClaimSerializer(VersionedSerializer):
         help_text="How sure the current verdict is: low, moderate or high (ICD 203); required "
         "with confirmed and denied on create. Null: recorded before confidence was kept.",
     )
+    save_anyway = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="On create: a claim that says almost the same as one already recorded is "
+        "refused with 400 and `possible_duplicates` (each with id, url, headline, actor, "
+        "stated_on, similarity) unless this is true.",
+    )
     url = serializers.SerializerMethodField()
     # The model's citation and status rules are checked by services.create_claim.
     model_clean_exclude = ("status", "status_rationale", "status_confidence")
@@ -295,6 +379,7 @@ class ClaimSerializer(VersionedSerializer):
             "status_confidence",
             "citations",
             "new_citations",
+            "save_anyway",
             "created_at",
             "updated_at",
             "version",
@@ -304,6 +389,8 @@ class ClaimSerializer(VersionedSerializer):
     def validate_new_citations(self, citations):
         seen = set()
         for citation in citations:
+            if citation.get("source") is None:
+                continue
             key = (citation["source"].pk, citation.get("role", Citation.Role.APPEARANCE))
             if key in seen:
                 raise serializers.ValidationError(
@@ -319,6 +406,7 @@ class ClaimSerializer(VersionedSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def validate(self, attrs):
+        save_anyway = attrs.pop("save_anyway", False)
         if self.instance is not None:
             refused = [name for name in CREATE_ONLY_FIELDS if name in attrs]
             if refused:
@@ -351,11 +439,33 @@ class ClaimSerializer(VersionedSerializer):
                 confidence=confidence,
                 citations=new_citations or [],
             )
+            if not save_anyway:
+                self._refuse_duplicates(attrs)
         return attrs
+
+    def _refuse_duplicates(self, attrs):
+        found = duplicates.similar_claims(
+            headline=attrs.get("headline"),
+            text=attrs.get("text"),
+            actor=attrs.get("actor"),
+            stated_on=attrs.get("stated_on"),
+        )
+        if found:
+            shown = PossibleDuplicateSerializer(found, many=True, context=self.context).data
+            raise PossibleDuplicates(
+                {
+                    "possible_duplicates": shown,
+                    "save_anyway": [
+                        f"{len(found)} claim(s) already recorded say almost the same; send "
+                        "save_anyway: true to create this one anyway."
+                    ],
+                }
+            )
 
     def create(self, validated_data):
         validated_data.pop("version", None)
-        citations = [Citation(**data) for data in validated_data.pop("citations")]
+        spec = NewCitationSerializer().spec
+        citations = [spec(data) for data in validated_data.pop("citations")]
         return services.create_claim(
             by=self.context["request"].user, citations=citations, **validated_data
         )
@@ -537,3 +647,10 @@ class StanceSerializer(serializers.ModelSerializer):
             note=validated_data.get("note", instance.note),
             by=self.context["request"].user,
         )
+
+
+class PossibleDuplicatesErrorSerializer(serializers.Serializer):
+    """The 400 answer of a create refused for possible duplicates (for the OpenAPI schema)."""
+
+    possible_duplicates = PossibleDuplicateSerializer(many=True)
+    save_anyway = serializers.ListField(child=serializers.CharField())

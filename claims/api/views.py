@@ -31,6 +31,7 @@ from .serializers import (
     ActorSerializer,
     ChangeSerializer,
     ClaimSerializer,
+    PossibleDuplicatesErrorSerializer,
     PropositionSerializer,
     SourceSerializer,
     StanceSerializer,
@@ -117,6 +118,15 @@ class SourceViewSet(ServiceModelViewSet):
 
 
 @_with_response(ClaimSerializer)
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: ClaimSerializer, 400: PossibleDuplicatesErrorSerializer},
+        description="Create a claim with its first verdict and citations (existing sources "
+        "by id, or new ones). A claim that says almost the same as one already recorded is "
+        "refused with 400 listing `possible_duplicates`; send `save_anyway: true` to create "
+        "it all the same. Other bad input is a 400 naming the field.",
+    )
+)
 class ClaimViewSet(ServiceModelViewSet):
     """Claims with their actor and citations. The list takes the claim list page's filters
     (as_of, actor, status, source, kind, country, stated_from, stated_to, q, confidence,

@@ -86,7 +86,8 @@ def test_new_source_with_a_known_url_points_to_the_existing_one(analyst_client, 
     data = with_citation(claim_form_data(), new_source_title="Copy", new_source_url=source.url)
     response = analyst_client.post(CREATE, data)
     assert response.status_code == 400
-    assert f"enter {source.pk} as the existing source".encode() in response.content
+    assert b"already has this URL" in response.content
+    assert f'href="{source.get_absolute_url()}"'.encode() in response.content
     assert Source.objects.count() == 1
 
 

@@ -36,5 +36,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Nothing imported: {len(report.errors)} problem(s) in {file}; fix and rerun."
             )
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         prefix = "Dry run, nothing written. " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + report.summary()))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0010_propositions'),
+        ('claims', '0011_grades'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

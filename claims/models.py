@@ -614,17 +614,21 @@ def as_of_end(date):
     return timezone.make_aware(midnight)
 
 
-def verdict_as_of(date, claim="pk"):
-    """{"as_of_status": ..., "as_of_rationale": ..., "as_of_confidence": ...}: the claim's
+def verdict_as_of(date, claim="pk", *, timeline=None, owner="claim"):
+    """{"as_of_status": ..., "as_of_rationale": ..., "as_of_confidence": ...}: the record's
     latest verdict that had taken effect by the end of `date` (its changed_at, the date the
     verdict took effect), as correlated subqueries. Each is one probe of the timeline's
-    (claim, changed_at, id) index per listed row, so a page of 50 claims costs 50 short index
+    (owner, changed_at, id) index per listed row, so a page of 50 claims costs 50 short index
     scans, not a scan of the timeline. A claim stated by then but with no verdict yet
-    recorded was unverified. `claim`: the outer query's column holding the claim's id
-    ("claim_id" from citations)."""
-    latest = StatusChange.objects.filter(
-        claim=models.OuterRef(claim), changed_at__lt=as_of_end(date)
-    ).order_by("-changed_at", "-pk")
+    recorded was unverified.
+    `claim`: the outer query's column holding the record's id ("claim_id" from citations).
+    `timeline` and `owner`: another verdict timeline and its foreign key (a proposition's:
+    PropositionStatusChange, "proposition"); a claim's StatusChange by default."""
+    latest = (
+        (timeline or StatusChange)
+        .objects.filter(**{owner: models.OuterRef(claim)}, changed_at__lt=as_of_end(date))
+        .order_by("-changed_at", "-pk")
+    )
     return {
         "as_of_status": Coalesce(
             models.Subquery(latest.values("new_status")[:1]),
@@ -651,8 +655,8 @@ def status_field(queryset):
 
 
 class AsOfClaimIterable(models.query.ModelIterable):
-    """Claims whose status and rationale are those of the as-of date: every page, serializer
-    and template that reads claim.status then shows the record as it stood, unchanged."""
+    """Claims (or propositions) whose status and rationale are those of the as-of date: every
+    page, serializer and template that reads .status then shows the record as it stood."""
 
     def __iter__(self):
         for claim in super().__iter__():
@@ -1232,11 +1236,13 @@ def expected_claim_status(proposition_status, stance):
     return ClaimStatus.DENIED if agrees else ClaimStatus.CONFIRMED
 
 
-def _inconsistency_condition(prefix=""):
+def _inconsistency_condition(prefix="", status=None, prop=None):
     """Q on stances (fields reached through `prefix`) whose claim disagrees with the
-    proposition's verdict: the rules of expected_claim_status, as one SQL condition."""
+    proposition's verdict: the rules of expected_claim_status, as one SQL condition.
+    `status` and `prop`: other columns holding the claim's and the proposition's verdicts
+    (those of an as-of date)."""
     p = prefix
-    status, prop = f"{p}claim__status", f"{p}proposition__status"
+    status, prop = status or f"{p}claim__status", prop or f"{p}proposition__status"
     rules = [
         (ClaimStatus.CONFIRMED, StanceKind.ASSERTS, ClaimStatus.CONFIRMED),
         (ClaimStatus.CONFIRMED, StanceKind.DENIES, ClaimStatus.DENIED),
@@ -1261,10 +1267,26 @@ def by_claim_date():
 
 
 class PropositionQuerySet(models.QuerySet):
-    def for_list(self):
+    def as_of(self, date):
+        """The propositions as they stood at the end of `date`: those whose timeline had
+        begun by then (a proposition's first entry is its creation), each with the status
+        and rationale of its latest verdict in effect by then."""
+        begun = PropositionStatusChange.objects.filter(
+            proposition=models.OuterRef("pk"), changed_at__lt=as_of_end(date)
+        )
+        narrowed = self.filter(models.Exists(begun)).annotate(
+            **verdict_as_of(date, timeline=PropositionStatusChange, owner="proposition")
+        )
+        narrowed._iterable_class = AsOfClaimIterable
+        return narrowed
+
+    def for_list(self, as_of=None):
         """A list row: how many claims assert, deny and doubt it, and when it last moved.
-        Correlated subqueries, so a page computes its own rows' counts only."""
+        Correlated subqueries, so a page computes its own rows' counts only. With `as_of`,
+        only the claims stated by that date count."""
         row = {"proposition": models.OuterRef("pk")}
+        if as_of is not None:
+            row["claim__stated_on__lte"] = as_of
         counts = {
             f"{kind}_count": count_per_row(Stance.objects.filter(**row, stance=kind), "proposition")
             for kind in StanceKind.values
@@ -1361,13 +1383,23 @@ class Proposition(VersionedModel):
     def confidence_definition(self):
         return CONFIDENCE_DEFINITIONS.get(self.status_confidence or "", "")
 
-    def inconsistent_stances(self):
-        """The stances whose claim's verdict disagrees with this proposition's, in one query."""
-        return (
-            self.stances.filter(_inconsistency_condition())
-            .select_related("claim__actor")
-            .order_by(*by_claim_date())
-        )
+    def inconsistent_stances(self, as_of=None):
+        """The stances whose claim's verdict disagrees with this proposition's, in one query.
+        With `as_of` (on a proposition from Proposition.objects.as_of(), whose status is that
+        day's): those that disagreed then, among the claims stated by then."""
+        if as_of is None:
+            stances = self.stances.filter(_inconsistency_condition())
+        else:
+            stances = (
+                self.stances.as_of(as_of)
+                .annotate(proposition_as_of_status=models.Value(self.status))
+                .filter(
+                    _inconsistency_condition(
+                        status="claim_as_of_status", prop="proposition_as_of_status"
+                    )
+                )
+            )
+        return stances.select_related("claim__actor").order_by(*by_claim_date())
 
 
 def proposition_slug(statement, *, exclude_pk=None):
@@ -1427,7 +1459,30 @@ class PropositionStatusChange(VerdictEntry):
         return f"{self.proposition}: {self.old_status or '—'} → {self.new_status}"
 
 
+class AsOfStanceIterable(models.query.ModelIterable):
+    """Stances whose claim shows the status and rationale of the as-of date."""
+
+    def __iter__(self):
+        for stance in super().__iter__():
+            if "claim" in stance._state.fields_cache:  # selected with it, no query here
+                stance.claim.status = stance.claim_as_of_status
+                stance.claim.status_rationale = stance.claim_as_of_rationale
+            yield stance
+
+
 class StanceQuerySet(models.QuerySet):
+    def as_of(self, date):
+        """The stances of the claims stated by the end of `date`, each claim's verdict that of
+        its latest timeline entry by then (claim_as_of_status / claim_as_of_rationale, and
+        on stance.claim when the claim is selected with it)."""
+        verdict = verdict_as_of(date, claim="claim_id")
+        narrowed = self.filter(claim__stated_on__lte=date).annotate(
+            claim_as_of_status=verdict["as_of_status"],
+            claim_as_of_rationale=verdict["as_of_rationale"],
+        )
+        narrowed._iterable_class = AsOfStanceIterable
+        return narrowed
+
     def inconsistent(self):
         """Stances whose claim's verdict disagrees with their decided proposition."""
         return self.filter(_inconsistency_condition())

@@ -15,7 +15,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 
 from . import jsonld, services, story_timeline
 from .db import clean_query
-from .filters import ClaimFilter
+from .filters import AsOfDateField, ClaimFilter
 from .forms import ApplyVerdictForm, PropositionForm, StanceForm, StatusForm
 from .models import (
     COUNT_CAP,
@@ -24,10 +24,11 @@ from .models import (
     Proposition,
     Stance,
     StanceKind,
+    as_of_end,
     by_claim_date,
 )
 from .permissions import AccessMixin, permission_required
-from .views import RecordDeleteView, VersionedEditMixin
+from .views import AsOfMixin, RecordDeleteView, VersionedEditMixin
 
 PROPOSITIONS_PER_PAGE = 50
 STANCES_PER_COLUMN = 50
@@ -60,6 +61,12 @@ class PropositionFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Verdict",
     )
+    as_of = AsOfDateField(
+        required=False,
+        label="Record as of",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Show each proposition's verdict as it stood on this date.",
+    )
 
 
 class PropositionListView(AccessMixin, TemplateView):
@@ -71,17 +78,23 @@ class PropositionListView(AccessMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         form = PropositionFilterForm(request.GET)
         propositions = Proposition.objects.all()
+        as_of = None
         if form.is_valid():
             data = form.cleaned_data
+            as_of = data["as_of"]
+            if as_of is not None:
+                # Before the other filters: "confirmed" then means confirmed on that date.
+                propositions = propositions.as_of(as_of)
             propositions = propositions.search(clean_query(data["q"]))
             if data["status"]:
-                propositions = propositions.filter(status__in=data["status"])
+                field = "as_of_status" if as_of else "status"
+                propositions = propositions.filter(**{f"{field}__in": data["status"]})
         else:
             propositions = propositions.none()
         number = _page(request)
         start = (number - 1) * PROPOSITIONS_PER_PAGE
         rows = list(
-            propositions.for_list().order_by("-updated_at", "-pk")[
+            propositions.for_list(as_of=as_of).order_by("-updated_at", "-pk")[
                 start : start + PROPOSITIONS_PER_PAGE + 1
             ]
         )
@@ -105,9 +118,11 @@ class PropositionListView(AccessMixin, TemplateView):
         return self.render_to_response(context, status=200 if form.is_valid() else 400)
 
 
-def _stance_columns(proposition, request):
-    """Asserting, denying and doubting claims, each column paged on its own (?asserts=2)."""
-    stances = proposition.stances.select_related("claim__actor").order_by(*by_claim_date())
+def _stance_columns(proposition, request, as_of=None):
+    """Asserting, denying and doubting claims, each column paged on its own (?asserts=2).
+    With `as_of`: the claims stated by then, each with its verdict of that date."""
+    stances = proposition.stances.all() if as_of is None else proposition.stances.as_of(as_of)
+    stances = stances.select_related("claim__actor").order_by(*by_claim_date())
     query = request.GET.copy()
     columns = []
     for kind, label in StanceKind.choices:
@@ -128,22 +143,36 @@ def _stance_columns(proposition, request):
     return columns
 
 
-def _proposition_context(proposition, request, *, status_form=None, apply_form=None):
-    counts = proposition.stances.aggregate(
+def _proposition_context(proposition, request, *, status_form=None, apply_form=None, as_of=None):
+    """What the proposition page shows; with `as_of` (and a proposition from
+    Proposition.objects.as_of()), the record as it stood at the end of that date: the
+    verdict of then, the claims stated by then with their verdicts of then, the timeline up
+    to then. The same queries either way, so the page costs the same."""
+    stances = proposition.stances.all()
+    if as_of is not None:
+        stances = stances.filter(claim__stated_on__lte=as_of)
+    counts = stances.aggregate(
         **{kind: Count("pk", filter=Q(stance=kind)) for kind in StanceKind.values}
     )
-    columns = _stance_columns(proposition, request)
+    columns = _stance_columns(proposition, request, as_of)
     for column in columns:
         column["count"] = counts[column["kind"]]
-    inconsistent = list(proposition.inconsistent_stances()[: APPLY_LIMIT + 1])
+    inconsistent = list(proposition.inconsistent_stances(as_of)[: APPLY_LIMIT + 1])
     for stance in inconsistent:
         stance.proposition = proposition  # no query per row for expected_status
-    marks = story_timeline.marks_for(proposition)
+    marks = story_timeline.marks_for(proposition, as_of=as_of)
     timeline = list(proposition.status_changes.select_related("changed_by"))
+    later = 0
+    if as_of is not None:
+        # Cut at the date: what came later was not known then (the page says how many).
+        end = as_of_end(as_of)
+        kept = [change for change in timeline if change.changed_at < end]
+        later, timeline = len(timeline) - len(kept), kept
     asserting = columns[0]["stances"]
     return {
         "proposition": proposition,
         "timeline": timeline,
+        "later_changes": later,
         "columns": columns,
         "inconsistent": inconsistent[:APPLY_LIMIT],
         "inconsistent_more": len(inconsistent) > APPLY_LIMIT,
@@ -156,19 +185,26 @@ def _proposition_context(proposition, request, *, status_form=None, apply_form=N
         "default_rationale": f"Follows from the proposition “{proposition.statement}”, "
         f"now {proposition.get_status_display().lower()}: {proposition.status_rationale}",
         "story": story_timeline.render(marks, timeline),
-        "review_jsonld": jsonld.proposition_review_script(
-            proposition, asserting, timeline, request
-        ),
+        # The review is today's verdict; a page of the past record publishes none.
+        "review_jsonld": ""
+        if as_of
+        else jsonld.proposition_review_script(proposition, asserting, timeline, request),
     }
 
 
-class PropositionDetailView(AccessMixin, TemplateView):
+class PropositionDetailView(AccessMixin, AsOfMixin, TemplateView):
+    """One proposition; ?as_of=YYYY-MM-DD shows it as it stood then, read-only (a bad date
+    answers 400 naming the field)."""
+
     model = Proposition
     template_name = "claims/proposition_detail.html"
 
     def get_context_data(self, **kwargs):
-        proposition = get_object_or_404(Proposition, slug=self.kwargs["slug"])
-        context = _proposition_context(proposition, self.request)
+        propositions = Proposition.objects.all()
+        if self.as_of is not None:
+            propositions = propositions.as_of(self.as_of)  # not yet recorded then: 404
+        proposition = get_object_or_404(propositions, slug=self.kwargs["slug"])
+        context = _proposition_context(proposition, self.request, as_of=self.as_of)
         return super().get_context_data(**kwargs, **context)
 
 
@@ -397,7 +433,11 @@ class PropositionGridView(AccessMixin, TemplateView):
             )
             for actor_id, prop_id, kind, n in grouped:
                 cells.setdefault((actor_id, prop_id), {})[kind] = n
-        propositions = Proposition.objects.only("slug", "statement", "status").in_bulk(prop_ids)
+        as_of = filterset.form.cleaned_data.get("as_of")
+        propositions = Proposition.objects.all()
+        if as_of is not None:
+            propositions = propositions.as_of(as_of)
+        propositions = propositions.only("slug", "statement", "status").in_bulk(prop_ids)
         actors = Actor.objects.only("slug", "name").in_bulk(actor_ids)
         base = QueryDict(mutable=True)
         base.update({k: v for k, v in request.GET.items() if k not in ("page", "before", "after")})

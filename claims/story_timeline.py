@@ -21,19 +21,20 @@ TOP = 34
 BOTTOM = 30
 
 
-def marks_for(proposition):
-    """The newest MAX_MARKS claims on the proposition, in one query."""
-    return list(
-        proposition.stances.order_by(*by_claim_date()).values(
-            "stance",
-            "claim_id",
-            "claim__headline",
-            "claim__stated_on",
-            "claim__status",
-            "claim__actor_id",
-            "claim__actor__name",
-        )[:MAX_MARKS]
+def marks_for(proposition, as_of=None):
+    """The newest MAX_MARKS claims on the proposition, in one query. With `as_of`: those
+    stated by then, each coloured by its verdict of that date."""
+    fields = ["stance", "claim_id", "claim__headline", "claim__stated_on", "claim__status"]
+    fields += ["claim__actor_id", "claim__actor__name"]
+    if as_of is None:
+        return list(proposition.stances.order_by(*by_claim_date()).values(*fields)[:MAX_MARKS])
+    fields[fields.index("claim__status")] = "claim_as_of_status"
+    marks = list(
+        proposition.stances.as_of(as_of).order_by(*by_claim_date()).values(*fields)[:MAX_MARKS]
     )
+    for mark in marks:
+        mark["claim__status"] = mark.pop("claim_as_of_status")
+    return marks
 
 
 def _x(day, first, span):

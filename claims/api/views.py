@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from claims import services
 from claims.changes import CHANGE_ORDER, Changes
 from claims.db import clean_query
-from claims.filters import ClaimFilter
+from claims.filters import AsOfDateField, ClaimFilter
 from claims.models import Actor, Citation, Claim, Proposition, Source, Stance, StatusChange
 
 from .idempotency import IdempotentWritesMixin
@@ -212,6 +212,23 @@ class PropositionPagination(ListPagination):
     ordering = ("-id",)
 
 
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="The record as it stood on this date: each proposition's verdict of then; "
+    "one not yet recorded then is left out (404 for the detail).",
+)
+
+
+def _as_of_param(request):
+    """?as_of= as a date (None when absent); a bad one is a 400 naming the field, as for
+    the claim list."""
+    try:
+        return AsOfDateField(required=False).clean(request.query_params.get("as_of", ""))
+    except DjangoValidationError as error:
+        raise ValidationError({"as_of": error.messages}) from None
+
+
 @_with_response(PropositionSerializer)
 @extend_schema_view(
     list=extend_schema(
@@ -220,12 +237,15 @@ class PropositionPagination(ListPagination):
             OpenApiParameter(
                 "status", str, enum=Claim.Status.values, description="Only this verdict."
             ),
+            AS_OF_PARAMETER,
         ]
-    )
+    ),
+    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
 )
 class PropositionViewSet(ServiceModelViewSet):
     """Propositions: the statements claims assert, deny or doubt. Looked up by slug. The
-    verdict changes through POST .../status/ only; a claim's stance through /api/stances/."""
+    verdict changes through POST .../status/ only; a claim's stance through /api/stances/.
+    The list and the detail take as_of: the verdicts as they stood on that date."""
 
     queryset = Proposition.objects.all()
     serializer_class = PropositionSerializer
@@ -234,6 +254,11 @@ class PropositionViewSet(ServiceModelViewSet):
 
     def get_queryset(self):
         propositions = super().get_queryset()
+        if self.action not in ("list", "retrieve"):
+            return propositions  # writes act on today's record
+        as_of = _as_of_param(self.request)
+        if as_of is not None:
+            propositions = propositions.as_of(as_of)
         if self.action != "list":
             return propositions
         params = self.request.query_params
@@ -242,7 +267,8 @@ class PropositionViewSet(ServiceModelViewSet):
         if status_ and status_ not in Claim.Status.values:
             raise ValidationError({"status": [f"Unknown status {status_!r}."]})
         propositions = propositions.search(query)
-        return propositions.filter(status=status_) if status_ else propositions
+        field = "as_of_status" if as_of else "status"
+        return propositions.filter(**{field: status_}) if status_ else propositions
 
     @extend_schema(
         request=StatusChangeSerializer,

@@ -58,9 +58,12 @@ FORMAT_VERSION = 1
 NOON = datetime.time(12, tzinfo=datetime.UTC)
 KEY_MAX_LENGTH = 200
 REQUIRED = object()
+
+
 # A verdict's confidence left out of the file: none for an unverified verdict, "not recorded"
 # (null) for a confirmed or denied one, so files from before confidence was kept stay valid.
-CONFIDENCE_LEFT_OUT = object()
+class CONFIDENCE_LEFT_OUT:  # noqa: N801 - a marker (copy.copy keeps a class, not an object())
+    pass
 
 
 class BundleError(Exception):

@@ -107,7 +107,7 @@ def hard_story(analyst):
             stated_on=datetime.date(2024, 10, day),
             at=at(day, 9, 123456),
             citations=[
-                Citation(source=s, role=r, quote=q, note=n, **grades)
+                Citation(source=s, role=r, quote=q, note=n, **(grades[0] if grades else {}))
                 for s, r, q, n, *grades in cites
             ],
         )

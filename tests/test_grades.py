@@ -416,3 +416,86 @@ def test_grades_survive_an_export_and_import_round_trip(reader_client):
     strip = lambda data: [{k: v for k, v in r.items() if k != "id"} for r in json.loads(data)]  # noqa: E731
     assert strip(again) == strip(exported)
     assert Citation.objects.get().rating == "C2"
+
+
+# Propositions, the admin and the record as of a date ---------------------------------------
+
+
+def _proposition(status="unverified", confidence=""):
+    return services.create_proposition(
+        by=None,
+        statement="North Korean troops are deployed in Russia",
+        status=status,
+        rationale="" if status == "unverified" else "Seen.",
+        confidence=confidence,
+    )
+
+
+def test_a_proposition_verdict_without_confidence_is_refused():
+    proposition = _proposition()
+    with pytest.raises(ValidationError) as error:
+        services.proposition_set_status(
+            proposition=proposition, status="confirmed", rationale="Seen.", by=None
+        )
+    assert "confidence" in error.value.message_dict
+    assert proposition.status_changes.count() == 1
+
+
+def test_proposition_verdict_form_records_the_confidence(analyst_client):
+    proposition = _proposition()
+    url = reverse("claims:proposition-status", args=[proposition.slug])
+    refused = analyst_client.post(url, {"status": "confirmed", "rationale": "Pentagon."})
+    assert refused.status_code == 400
+    assert refused.context["status_form"].errors["confidence"]
+    analyst_client.post(
+        url, {"status": "confirmed", "rationale": "Pentagon.", "confidence": "high"}
+    )
+    proposition.refresh_from_db()
+    assert (proposition.status, proposition.status_confidence) == ("confirmed", "high")
+    assert proposition.status_changes.latest_first().first().confidence == "high"
+
+
+def test_applying_a_proposition_verdict_gives_each_claim_the_confidence(analyst_client):
+    proposition = _proposition("confirmed", "moderate")
+    claim = ClaimFactory()
+    services.set_stance(claim=claim, proposition=proposition, stance="asserts", by=None)
+    url = reverse("claims:proposition-apply", args=[proposition.slug])
+    data = {"claims": f"{claim.pk}:{claim.version}:{claim.status}", "rationale": "Follows."}
+    refused = analyst_client.post(url, data)
+    assert refused.status_code == 400
+    assert refused.context["apply_form"].errors["confidence"]
+    analyst_client.post(url, {**data, "confidence": "low"})
+    claim.refresh_from_db()
+    assert (claim.status, claim.status_confidence) == ("confirmed", "low")
+
+
+def test_admin_bulk_verdict_asks_for_the_confidence(admin_client):
+    claim = ClaimFactory()
+    url = reverse("admin:claims_claim_changelist")
+    data = {"action": "mark_denied", "_selected_action": [claim.pk], "apply": "1"}
+    refused = admin_client.post(url, {**data, "rationale": "Refuted."})
+    assert refused.context["form"].errors["confidence"]
+    admin_client.post(url, {**data, "rationale": "Refuted.", "confidence": "high"})
+    claim.refresh_from_db()
+    assert (claim.status, claim.status_confidence) == ("denied", "high")
+
+
+def test_as_of_shows_the_confidence_of_that_dates_verdict(reader_client):
+    claim = ClaimFactory(
+        stated_on=datetime.date(2024, 10, 10),
+        at=datetime.datetime(2024, 10, 10, 12, tzinfo=datetime.UTC),
+    )
+    for day, confidence in ((20, "low"), (30, "high")):
+        services.claim_set_status(
+            claim=claim,
+            status="confirmed",
+            rationale=f"Seen on the {day}th.",
+            confidence=confidence,
+            at=datetime.datetime(2024, 10, day, 12, tzinfo=datetime.UTC),
+            by=None,
+        )
+    then = reader_client.get(claim.get_absolute_url() + "?as_of=2024-10-25")
+    assert then.context["claim"].status_confidence == "low"
+    assert b"Low confidence" in then.content.split(b'id="timeline"')[0]
+    listed = reader_client.get(reverse("claims:claim-list") + "?as_of=2024-10-25&confidence=low")
+    assert [c.pk for c in listed.context["browser"].claims] == [claim.pk]

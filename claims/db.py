@@ -1,6 +1,7 @@
 """Database plumbing the models and pages share: queries with a time budget, and counts that
 stay cheap at a million rows (PostgreSQL's statistics and planner estimates)."""
 
+import io
 import json
 
 from django.db import OperationalError, connections, transaction
@@ -114,3 +115,53 @@ def clean_query(value, max_length=None):
     `max_length`."""
     value = value.replace("\x00", "").strip()
     return value[:max_length] if max_length is not None else value
+
+
+def insert_rows(model, rows, using="default"):
+    """Insert the unsaved `rows` of `model` (their primary keys set on them): one COPY on
+    PostgreSQL, several times cheaper than INSERT for thousands of rows, since nothing is
+    compiled per row; bulk_create elsewhere. Field defaults and auto_now apply as in a save."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not rows:
+        model._default_manager.using(using).bulk_create(rows)
+        return rows
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    missing = [row for row in rows if row.pk is None]
+    with connection.cursor() as cursor:
+        if missing:
+            # Ids from the table's own sequence, so later single INSERTs never collide.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, pk.column, len(missing)],
+            )
+            for row, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                setattr(row, pk.attname, value)
+        fields = meta.concrete_fields
+        lines = io.StringIO()
+        for row in rows:
+            values = (
+                field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields
+            )
+            lines.write(",".join(_csv_value(value) for value in values))
+            lines.write("\n")
+        lines.seek(0)
+        columns = ", ".join(quote(field.column) for field in fields)
+        with connection.wrap_database_errors:  # Django's errors, as for any other query
+            cursor.cursor.copy_expert(
+                f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN WITH (FORMAT csv)", lines
+            )
+    for row in rows:
+        row._state.adding, row._state.db = False, using
+    return rows
+
+
+def _csv_value(value):
+    # In COPY's CSV an unquoted empty field is NULL and a quoted one is an empty text.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return '"' + text.replace('"', '""') + '"'

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import versioning
 from .caching import bump_data_version
+from .db import insert_rows
 from .duplicates import normalize_url
 from .models import (
     NOTE_MAX_LENGTH,
@@ -437,8 +438,6 @@ def create_claims_bulk(claims, *, by, reason="import"):
 
     One history row per claim (already in its status) stands for create_claim's two
     ("created", then the status). Returns the saved Claim rows, in the list's order."""
-    from simple_history.utils import bulk_create_with_history
-
     claims = list(claims)
     for index, spec in enumerate(claims):
         try:
@@ -463,19 +462,23 @@ def create_claims_bulk(claims, *, by, reason="import"):
         )
         for spec in claims
     ]
-    history = {"default_user": user, "default_change_reason": reason[:100], "default_date": now}
-    bulk_create_with_history(rows, Claim, **history)
-    StatusChange.objects.bulk_create(
-        StatusChange(
-            claim=row,
-            old_status="",
-            new_status=row.status,
-            rationale=row.status_rationale,
-            confidence=row.status_confidence,
-            changed_by=user,
-            changed_at=now,
-        )
-        for row in rows
+    insert_rows(Claim, rows)
+    history = {"user": user, "reason": reason[:100], "date": now}
+    insert_rows(Claim.history.model, _history_rows(Claim, rows, **history))
+    insert_rows(
+        StatusChange,
+        [
+            StatusChange(
+                claim=row,
+                old_status="",
+                new_status=row.status,
+                rationale=row.status_rationale,
+                confidence=row.status_confidence,
+                changed_by=user,
+                changed_at=now,
+            )
+            for row in rows
+        ],
     )
     citations = []
     for row, spec in zip(rows, claims, strict=True):
@@ -486,9 +489,28 @@ def create_claims_bulk(claims, *, by, reason="import"):
         for citation in spec.evidence:
             citation.claim = row
             citations.append(citation)
-    if citations:
-        bulk_create_with_history(citations, Citation, **history)
+    insert_rows(Citation, citations)
+    insert_rows(Citation.history.model, _history_rows(Citation, citations, **history))
     return rows
+
+
+def _history_rows(model, rows, *, user, reason, date):
+    """The history rows ("created", by `user` for `reason`) that saving `rows` one by one
+    would have written."""
+    history = model.history.model
+    tracked = [
+        f.attname for f in history._meta.concrete_fields if not f.attname.startswith("history_")
+    ]
+    return [
+        history(
+            **{name: getattr(row, name) for name in tracked},
+            history_date=date,
+            history_type="+",
+            history_user_id=user.pk if user else None,
+            history_change_reason=reason,
+        )
+        for row in rows
+    ]
 
 
 @service

@@ -252,6 +252,7 @@ def _append_verdict(locked, *, status, rationale, by, at):
         changed_at=at,
     )
     locked.status, locked.status_rationale = status, rationale
+    locked.status_changed_at = at  # saved by claim_set_status (propositions have no such field)
     return change
 
 
@@ -284,8 +285,10 @@ def claim_set_status(*, claim, status, rationale="", by, at=None):
     if change.changed_by is not None:
         locked.updated_by = change.changed_by
     _audit(locked, by, f"status → {status}")
-    locked.save(update_fields=["status", "status_rationale", "updated_by", "updated_at"])
+    fields = ["status", "status_rationale", "status_changed_at", "updated_by", "updated_at"]
+    locked.save(update_fields=fields)
     claim.status, claim.status_rationale = locked.status, locked.status_rationale
+    claim.status_changed_at = locked.status_changed_at
     return change
 
 

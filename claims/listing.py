@@ -38,7 +38,7 @@ from . import charts
 from .caching import data_version
 from .db import COUNT_CAP, FACET_TIMEOUT_MS, run_within
 from .filters import ClaimFilter
-from .models import Actor, Claim, status_field
+from .models import Actor, Claim, as_of_counts_sampled, status_field
 
 CLAIMS_PER_PAGE = 50
 TOP_ACTORS = 10
@@ -510,10 +510,12 @@ class Facets:
         but the status (so a ticked status leaves the others' links), the busiest actors, and
         for an unfiltered list the table's estimated size."""
         others = self.filterset.qs_without("status")
+        sampled = False
         if self.filterset.form.cleaned_data.get("q"):
             statuses = _budgeted_group_by_status(others)
         else:
             statuses = others.status_counts()
+            sampled = statuses is not None and as_of_counts_sampled(others, statuses)
         actors = None
         # Statuses over budget means many matches: the actor sample would be too (a common
         # search word: 250 ms more for nothing), so the page shows neither.
@@ -527,6 +529,7 @@ class Facets:
         over_time = charts.over_time_rows(self.filterset.qs) if statuses is not None else None
         return {
             "statuses": statuses,
+            "statuses_sampled": sampled,
             "actors": actors,
             "estimate": estimate,
             "over_time": over_time,
@@ -535,13 +538,15 @@ class Facets:
     def _show(self, counted):
         self._show_over_time(counted.get("over_time"))
         counts = counted["statuses"]
+        sampled = counted.get("statuses_sampled", False)
         active = set(self.filterset.form.cleaned_data.get("status") or ())
         capped = False
         if counts is None:  # over the time budget: the rows, without numbers
             self.total, self.total_label = None, ""
         else:
             shown = [n for status, n in counts.items() if not active or status in active]
-            capped = any(n > COUNT_CAP for n in shown)
+            # As-of counts of a full sample are lower bounds: more than the cap in all.
+            capped = sampled or any(n > COUNT_CAP for n in shown)
             self.total = sum(shown)
             self.total_label = f"{COUNT_CAP:,}+" if capped else f"{self.total:,}"
         if counted["estimate"] is not None and (counts is None or capped):
@@ -551,7 +556,11 @@ class Facets:
                 "value": status,
                 "label": label,
                 "count": None if counts is None else counts.get(status, 0),
-                "count_label": "" if counts is None else _count_label(counts.get(status, 0)),
+                "count_label": ""
+                if counts is None
+                else f"{counts.get(status, 0):,}+"
+                if sampled
+                else _count_label(counts.get(status, 0)),
                 "active": status in active,
                 "query": with_value(self.query, "status", status),
             }

@@ -401,6 +401,7 @@ def _append_verdict(locked, *, status, rationale, confidence, by, at):
     )
     locked.status, locked.status_rationale = status, rationale
     locked.status_confidence = confidence
+    locked.status_changed_at = at  # saved by claim_set_status (propositions have no such field)
     return change
 
 
@@ -457,6 +458,7 @@ def create_claims_bulk(claims, *, by, reason="import"):
             status=spec.status,
             status_rationale=(spec.rationale or "").strip(),
             status_confidence=spec.confidence,
+            status_changed_at=now,
             created_by=user,
             updated_by=user,
         )
@@ -599,17 +601,18 @@ def claim_set_status(*, claim, status, rationale="", confidence="", by, at=None)
     if change.changed_by is not None:
         locked.updated_by = change.changed_by
     _audit(locked, by, f"status → {status}")
-    locked.save(
-        update_fields=[
-            "status",
-            "status_rationale",
-            "status_confidence",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    fields = [
+        "status",
+        "status_rationale",
+        "status_confidence",
+        "status_changed_at",
+        "updated_by",
+        "updated_at",
+    ]
+    locked.save(update_fields=fields)
     claim.status, claim.status_rationale = locked.status, locked.status_rationale
     claim.status_confidence = locked.status_confidence
+    claim.status_changed_at = locked.status_changed_at
     return change
 
 

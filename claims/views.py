@@ -662,7 +662,7 @@ class SourceDetailView(AccessMixin, AsOfMixin, DetailView):
         )
         if self.as_of is not None:
             # The claims stated by then, each with its verdict of that day.
-            verdict = verdict_as_of(self.as_of, claim="claim_id")
+            verdict = verdict_as_of(self.as_of, claim="claim_id", current="claim__")
             citations = citations.filter(claim__stated_on__lte=self.as_of).annotate(**verdict)
         paginator = Paginator(citations, CLAIMS_PER_PAGE)
         page_obj = paginator.get_page(self.request.GET.get("page"))

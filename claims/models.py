@@ -944,6 +944,7 @@ class QuoteCheck(models.TextChoices):
 
 class Citation(models.Model):
     Role = CitationRole
+    Direction = Direction
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="citations")

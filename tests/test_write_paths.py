@@ -208,7 +208,7 @@ def test_site_forms(guard, admin_client):
     ]
     response = client.post(
         reverse("claims:claim-status", args=[claim.pk]),
-        {"status": "confirmed", "rationale": "Seen."},
+        {"status": "confirmed", "rationale": "Seen.", "confidence": "high"},
     )
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "confirmed"
@@ -335,6 +335,7 @@ def test_admin_bulk_actions(guard, admin_client):
             "_selected_action": [c.pk for c in claims],
             "apply": "1",
             "rationale": "Refuted.",
+            "confidence": "high",
         },
     )
     assert response.status_code == 302
@@ -410,7 +411,7 @@ def test_api_writes(guard, admin):
     assert response.status_code == 200, response.json()
     response = api.post(
         f"/api/claims/{claim.pk}/status/",
-        {"status": "confirmed", "rationale": "Seen."},
+        {"status": "confirmed", "rationale": "Seen.", "confidence": "high"},
         format="json",
     )
     assert response.status_code in (200, 201), response.json()
@@ -418,7 +419,7 @@ def test_api_writes(guard, admin):
     # A write with an Idempotency-Key stores its answer for a retry to replay.
     response = api.post(
         f"/api/claims/{claim.pk}/status/",
-        {"status": "denied", "rationale": "Refuted."},
+        {"status": "denied", "rationale": "Refuted.", "confidence": "high"},
         format="json",
         headers={"Idempotency-Key": "write-paths-1"},
     )
@@ -437,10 +438,14 @@ def test_api_writes(guard, admin):
 
 
 def _csv():
-    """Two rows; the first takes a stance on the proposition "troops" (stances column)."""
+    """Two rows; the first, graded evidence and a confidence, takes a stance on the
+    proposition "troops" (stances column)."""
     header = ",".join(COLUMNS)
-    row = ",Troops seen,Troops near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,,"
-    other = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,https://e.org/a,"
+    row = (
+        ",Troops seen,Troops near Kursk.,nis,NIS,2024-11-04,confirmed,Satellite images.,high,"
+        "refutes:2::https://e.org/b,,"
+    )
+    other = ",Drills seen,Drills near Kursk.,nis,NIS,2024-11-05,unverified,,,,https://e.org/a,"
     return f"{header}\n{row}asserts:troops\n{other}\n".encode()
 
 
@@ -524,7 +529,7 @@ def test_proposition_pages_and_stances(guard, admin_client):
     assert Proposition.objects.get(pk=proposition.pk).description == "Edited."
     response = client.post(
         reverse("claims:proposition-status", args=[proposition.slug]),
-        {"status": "confirmed", "rationale": "Seen."},
+        {"status": "confirmed", "rationale": "Seen.", "confidence": "high"},
     )
     assert response.status_code == 302
     assert Proposition.objects.get(pk=proposition.pk).status == "confirmed"
@@ -542,7 +547,11 @@ def test_proposition_pages_and_stances(guard, admin_client):
     claim.refresh_from_db()
     response = client.post(
         reverse("claims:proposition-apply", args=[proposition.slug]),
-        {"claims": [f"{claim.pk}:{claim.version}:{claim.status}"], "rationale": "Follows."},
+        {
+            "claims": [f"{claim.pk}:{claim.version}:{claim.status}"],
+            "rationale": "Follows.",
+            "confidence": "moderate",
+        },
     )
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "confirmed"
@@ -608,6 +617,7 @@ def test_admin_propositions(guard, admin_client):
             "_selected_action": [proposition.pk],
             "apply": "1",
             "rationale": "Refuted.",
+            "confidence": "high",
         },
     )
     assert response.status_code == 302
@@ -630,7 +640,7 @@ def test_api_propositions_and_stances(guard, admin):
     assert response.status_code == 200, response.json()
     response = api.post(
         f"/api/propositions/{slug}/status/",
-        {"status": "confirmed", "rationale": "Seen."},
+        {"status": "confirmed", "rationale": "Seen.", "confidence": "high"},
         format="json",
     )
     assert response.status_code == 200, response.json()

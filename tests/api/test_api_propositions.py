@@ -62,7 +62,7 @@ def test_delete_proposition_is_for_admins(api_as, world, role, expected):
 def test_proposition_status_is_for_analysts_and_admins(api_as, world, role, expected):
     response = api_as(role).post(
         "/api/propositions/troops/status/",
-        {"status": "confirmed", "rationale": "Rutte confirmed it."},
+        {"status": "confirmed", "rationale": "Rutte confirmed it.", "confidence": "high"},
         format="json",
     )
     assert response.status_code == expected

@@ -85,7 +85,8 @@ def test_refused_verdict_answers_with_the_claim_page_and_its_error(analyst_clien
 
 def test_verdict_posted_to_the_claim_page_is_recorded(analyst_client, claim):
     response = analyst_client.post(
-        claim.get_absolute_url(), {"status": "denied", "rationale": "Troops seen in Kursk."}
+        claim.get_absolute_url(),
+        {"status": "denied", "rationale": "Troops seen in Kursk.", "confidence": "high"},
     )
 
     assert response.status_code == 302

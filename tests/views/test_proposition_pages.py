@@ -92,7 +92,11 @@ def test_applying_the_verdict_changes_the_ticked_claims(demo, analyst_client, an
     office = _claim("south-korea-presidential-office", "North Korea's troop dispatch")
     response = analyst_client.post(
         reverse("claims:proposition-apply", args=[MAIN]),
-        {"claims": [f"{office.pk}:{office.version}:unverified"], "rationale": "Follows."},
+        {
+            "claims": [f"{office.pk}:{office.version}:unverified"],
+            "rationale": "Follows.",
+            "confidence": "moderate",
+        },
     )
     assert response.status_code == 302
     office.refresh_from_db()
@@ -108,7 +112,7 @@ def test_applying_after_someone_changed_the_claim_skips_and_names_it(demo, analy
     )
     response = analyst_client.post(
         reverse("claims:proposition-apply", args=[MAIN]),
-        {"claims": [shown], "rationale": "Follows."},
+        {"claims": [shown], "rationale": "Follows.", "confidence": "moderate"},
         follow=True,
     )
     assert "Skipped 1 claim(s)" in response.content.decode()
@@ -122,7 +126,7 @@ def test_applying_after_someone_changed_the_claim_skips_and_names_it(demo, analy
 def test_a_forged_claim_value_is_a_form_error_not_a_500(demo, analyst_client):
     response = analyst_client.post(
         reverse("claims:proposition-apply", args=[MAIN]),
-        {"claims": ["1:x:confirmed"], "rationale": "Follows."},
+        {"claims": ["1:x:confirmed"], "rationale": "Follows.", "confidence": "moderate"},
     )
     assert response.status_code == 400
     assert not StatusChange.objects.filter(rationale="Follows.").exists()

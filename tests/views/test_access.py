@@ -105,7 +105,7 @@ WRITE_PAGES = {
     "proposition-delete": (lambda w: {"slug": w["proposition"].slug}, lambda w: {}, {"admin"}),
     "proposition-status": (
         lambda w: {"slug": w["proposition"].slug},
-        lambda w: {"status": "denied", "rationale": "Refuted."},
+        lambda w: {"status": "denied", "rationale": "Refuted.", "confidence": "high"},
         {"analyst", "admin"},
     ),
     "proposition-apply": (
@@ -113,6 +113,7 @@ WRITE_PAGES = {
         lambda w: {
             "claims": [f"{w['claim'].pk}:{w['claim'].version}:{w['claim'].status}"],
             "rationale": "Follows from the proposition.",
+            "confidence": "moderate",
         },
         {"analyst", "admin"},
     ),

@@ -338,7 +338,7 @@ IMPORT_HEADER = ",".join(COLUMNS)
 def test_import_row_may_name_its_actor_by_alias_without_a_slug(actors, analyst):
     from claims.imports import import_claims
 
-    data = f"{IMPORT_HEADER}\n,Troops seen,Near Kursk.,,Кремль,2024-11-04,unverified,,,\n"
+    data = f"{IMPORT_HEADER}\n,Troops seen,Near Kursk.,,Кремль,2024-11-04,unverified,,,,,\n"
     report = import_claims(data.encode(), by=analyst)
     assert not report.errors, report.errors
     assert Claim.objects.get().actor == actors["kremlin"]
@@ -348,8 +348,8 @@ def test_import_creates_a_named_new_actor_with_a_derived_slug(actors, analyst):
     from claims.imports import import_claims
 
     data = (
-        f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,Voice of Korea,2024-11-04,unverified,,,\n"
-        ",More drills,Near Kursk.,,Voice of Korea,2024-11-05,unverified,,,\n"
+        f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,Voice of Korea,2024-11-04,unverified,,,,,\n"
+        ",More drills,Near Kursk.,,Voice of Korea,2024-11-05,unverified,,,,,\n"
     )
     report = import_claims(data.encode(), by=analyst)
     assert not report.errors, report.errors
@@ -360,7 +360,7 @@ def test_import_creates_a_named_new_actor_with_a_derived_slug(actors, analyst):
 def test_import_row_with_an_ambiguous_actor_name_is_refused_by_line(actors, analyst):
     from claims.imports import import_claims
 
-    data = f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,MoD,2024-11-04,unverified,,,\n"
+    data = f"{IMPORT_HEADER}\n,Drills,Near Kursk.,,MoD,2024-11-04,unverified,,,,,\n"
     report = import_claims(data.encode(), by=analyst)
     assert [e.line for e in report.errors] == [2]
     assert "could be several actors" in report.errors[0].reason

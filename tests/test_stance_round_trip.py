@@ -76,7 +76,7 @@ def test_import_changes_and_removes_stances_as_the_file_says(reader_client, atta
     ],
 )
 def test_bad_stances_are_reported_by_line(attached, cell, message):
-    data = f"{HEADER}\n,H,T,nis,NIS,2024-11-04,unverified,,,{cell}\n".encode()
+    data = f"{HEADER}\n,H,T,nis,NIS,2024-11-04,unverified,,,,,{cell}\n".encode()
     report = import_claims(data)
     assert [e.line for e in report.errors] == [2]
     assert message in report.errors[0].reason

@@ -515,7 +515,7 @@ class Facets:
             statuses = _budgeted_group_by_status(others)
         else:
             statuses = others.status_counts()
-            sampled = statuses is not None and as_of_counts_sampled(others, statuses)
+            sampled = statuses is not None and as_of_counts_sampled(others, statuses, COUNT_CAP)
         actors = None
         # Statuses over budget means many matches: the actor sample would be too (a common
         # search word: 250 ms more for nothing), so the page shows neither.

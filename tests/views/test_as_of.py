@@ -188,3 +188,57 @@ def test_as_of_list_costs_what_todays_list_costs(analyst_client, django_assert_n
     with django_assert_num_queries(CLAIM_LIST_QUERIES - 1):
         as_of = analyst_client.get(reverse("claims:claim-list") + f"?as_of={today}")
     assert len(todays.context["browser"].claims) == len(as_of.context["browser"].claims) == rows
+
+
+# The shortcut for settled verdicts, and the sampled status facet ------------------------------
+
+
+def test_the_status_service_keeps_when_the_current_verdict_took_effect(kremlin_claim):
+    latest = kremlin_claim.status_changes.latest_first().first()
+    assert kremlin_claim.status_changed_at == latest.changed_at
+    from claims import services
+
+    at = timezone.now()
+    services.claim_set_status(
+        claim=kremlin_claim, status="confirmed", rationale="Checked again.", by=None, at=at
+    )
+    kremlin_claim.refresh_from_db()
+    assert kremlin_claim.status_changed_at == at
+
+
+def test_as_of_reads_the_timeline_when_the_verdict_changed_later_or_is_unknown(kremlin_claim):
+    # A row without status_changed_at (written before it existed) is answered from its
+    # timeline, as is one whose verdict changed after the date.
+    day = datetime.date(2024, 10, 20)
+    assert Claim.objects.as_of(day).get(pk=kremlin_claim.pk).status == "unverified"
+    Claim.objects.filter(pk=kremlin_claim.pk).update(status_changed_at=None)
+    assert Claim.objects.as_of(day).get(pk=kremlin_claim.pk).status == "unverified"
+    assert Claim.objects.as_of(datetime.date(2025, 5, 1)).get(pk=kremlin_claim.pk).status == (
+        "denied"
+    )
+
+
+def test_as_of_status_counts_of_a_full_sample_are_lower_bounds(demo, monkeypatch):
+    from claims import listing
+    from claims.filters import ClaimFilter
+    from claims.models import ClaimQuerySet, as_of_counts_sampled
+
+    claims = Claim.objects.as_of(datetime.date(2025, 5, 1))
+    exact = claims.status_counts()
+    assert sum(exact.values()) == claims.count()  # fewer than the cap: exact
+    assert not as_of_counts_sampled(claims, exact)
+    sampled = claims.status_counts(cap=3)
+    assert sum(sampled.values()) == 4 and as_of_counts_sampled(claims, sampled, cap=3)
+    # The facet then says "+" after each count, and the total is "more than the cap".
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    monkeypatch.setattr(
+        ClaimQuerySet, "status_counts", lambda self, cap=3, timeout_ms=None: sampled
+    )
+    filterset = ClaimFilter({"as_of": "2025-05-01"}, queryset=Claim.objects.all())
+    assert filterset.is_valid()
+    from django.http import QueryDict
+
+    query = QueryDict("as_of=2025-05-01")
+    facets = listing.Facets(filterset, query, base_queryset=Claim.objects.all())
+    assert all(s["count_label"].endswith("+") for s in facets.statuses)
+    assert facets.total_label == "3+"

@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,7 +55,8 @@ def deep_url(sort):
     listed = filterset.qs
     ordering = claim_cursor_ordering(listed)
     row = listed.select_related("actor")[DEPTH]
-    cursor = Cursor.of_row(ordering, row)
+    # As the page's own "Older" link writes it: the cursor's text is a query value.
+    cursor = quote(str(Cursor.of_row(ordering, row)), safe="")
     return f"/claims/?{query}&before={cursor}" if query else f"/claims/?before={cursor}"
 
 

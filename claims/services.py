@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from . import versioning
 from .caching import bump_data_version
-from .db import insert_rows
+from .db import insert_history, insert_rows
 from .duplicates import normalize_url
 from .models import (
     NOTE_MAX_LENGTH,
@@ -466,7 +466,7 @@ def create_claims_bulk(claims, *, by, reason="import"):
     ]
     insert_rows(Claim, rows)
     history = {"user": user, "reason": reason[:100], "date": now}
-    insert_rows(Claim.history.model, _history_rows(Claim, rows, **history))
+    insert_history(Claim, rows, **history)
     insert_rows(
         StatusChange,
         [
@@ -492,27 +492,9 @@ def create_claims_bulk(claims, *, by, reason="import"):
             citation.claim = row
             citations.append(citation)
     insert_rows(Citation, citations)
-    insert_rows(Citation.history.model, _history_rows(Citation, citations, **history))
+    if citations:
+        insert_history(Citation, citations, **history)
     return rows
-
-
-def _history_rows(model, rows, *, user, reason, date):
-    """The history rows ("created", by `user` for `reason`) that saving `rows` one by one
-    would have written."""
-    history = model.history.model
-    tracked = [
-        f.attname for f in history._meta.concrete_fields if not f.attname.startswith("history_")
-    ]
-    return [
-        history(
-            **{name: getattr(row, name) for name in tracked},
-            history_date=date,
-            history_type="+",
-            history_user_id=user.pk if user else None,
-            history_change_reason=reason,
-        )
-        for row in rows
-    ]
 
 
 @service

@@ -310,3 +310,33 @@ def test_the_page_cache_can_be_turned_off(client, reader, db, settings):
     _login(client, reader)
     client.get("/claims/")
     assert "browser" in client.get("/claims/").context
+
+
+def test_a_page_as_of_a_date_is_cached_apart_from_today(client, reader, world):
+    _login(client, reader)
+    today = client.get("/claims/")
+    assert b"as-of-banner" not in today.content
+    then = client.get("/claims/?as_of=2024-11-05")
+    assert then.status_code == 200 and "browser" in then.context  # not today's fragment
+    assert b"as-of-banner" in then.content
+    assert b"as-of-banner" in client.get("/claims/?as_of=2024-11-05").content
+    # A claim stated after that day is not in that day's list, cached or not.
+    later = services.create_claim(
+        by=None,
+        actor=world["actor"],
+        headline="Stated after the day",
+        text="Later.",
+        stated_on=datetime.date(2024, 11, 20),
+    )
+    assert later.pk
+    assert b"Stated after the day" not in client.get("/claims/?as_of=2024-11-05").content
+    assert b"Stated after the day" in client.get("/claims/").content
+
+
+def test_the_username_is_never_inside_the_cached_fragment(client, world, db):
+    user = UserFactory(username="unique-reader-name", role="reader")
+    _login(client, user)
+    page = client.get("/claims/")
+    assert b"unique-reader-name" in page.content  # in the page's header
+    assert "unique-reader-name" not in str(page.context["browser_html"])
+    assert "csrfmiddlewaretoken" not in str(page.context["browser_html"])

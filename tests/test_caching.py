@@ -150,7 +150,7 @@ def _edit_claim(world, by):
 
 def _import(world, by):
     header = ",".join(c for c in COLUMNS if c != "stances")
-    row = ",Drills seen,Drills near Kursk.,kremlin,The Kremlin,2024-11-05,unverified,,"
+    row = ",Drills seen,Drills near Kursk.,kremlin,The Kremlin,2024-11-05,unverified,,,,"
     report = import_claims(f"{header}\n{row}\n".encode(), by=by)
     assert not report.errors and report.created == 1
 
@@ -159,7 +159,7 @@ WRITES = {
     "claim created": lambda w, by: _claim(w["actor"], by, "Another claim"),
     "claim edited": _edit_claim,
     "claim status": lambda w, by: services.claim_set_status(
-        claim=w["claim"], status="denied", rationale="Refuted.", by=by
+        claim=w["claim"], status="denied", rationale="Refuted.", confidence="high", by=by
     ),
     "citation": lambda w, by: services.add_citation(
         claim=w["claim"], source=w["source"], role="evidence", by=by
@@ -172,7 +172,11 @@ WRITES = {
     ),
     "proposition": lambda w, by: services.create_proposition(by=by, statement="Drills happen"),
     "proposition status": lambda w, by: services.proposition_set_status(
-        proposition=w["proposition"], status="confirmed", rationale="Seen.", by=by
+        proposition=w["proposition"],
+        status="confirmed",
+        rationale="Seen.",
+        confidence="moderate",
+        by=by,
     ),
     "stance": lambda w, by: services.set_stance(
         claim=w["claim"], proposition=w["proposition"], stance="asserts", by=by
@@ -221,6 +225,7 @@ def test_an_admin_action_changes_the_data_version(admin_client, world):
             "_selected_action": [claim.pk],
             "apply": "1",
             "rationale": "Refuted by later reporting",
+            "confidence": "high",
         },
     )
     assert response.status_code == 302

@@ -174,6 +174,7 @@ def test_api_creates_a_new_source_with_the_claim(admin, kremlin):
     body = api_body(
         status="denied",
         status_rationale="Seen.",
+        status_confidence="high",
         new_citations=[{"new_source": new_source, "role": "appearance", "quote": "fake"}],
     )
     response = api.post("/api/claims/", body, format="json")
@@ -218,12 +219,12 @@ def csv_file(*rows):
 
 def near_copy_row():
     headline = HEADLINE.replace("says Peskov", "Peskov says")
-    return f',"{headline}","{TEXT}",kremlin,,{DAY},unverified,,,'
+    return f',"{headline}","{TEXT}",kremlin,,{DAY},unverified,,,,,'
 
 
 def test_import_reports_a_possible_duplicate_by_line_and_imports_it(existing):
     row = near_copy_row()
-    other = ",Grain deal extended,The corridor stays open.,kremlin,,2024-10-11,unverified,,,"
+    other = ",Grain deal extended,The corridor stays open.,kremlin,,2024-10-11,unverified,,,,,"
     report = import_claims(csv_file(row, other), dry_run=True)
     assert report.ok, report.errors
     assert [(w.line, w.claim_ids) for w in report.warnings] == [(2, [existing.pk])]
@@ -246,7 +247,7 @@ def test_import_page_shows_the_warning_with_a_link(admin_client, existing):
 
 def test_import_cites_the_source_recorded_under_another_spelling(kremlin):
     recorded = SourceFactory(url="https://example.org/page")
-    row = ",New claim,Said.,kremlin,,2024-10-11,unverified,,https://EXAMPLE.org/page/?utm_x=1,"
+    row = ",New claim,Said.,kremlin,,2024-10-11,unverified,,,,https://EXAMPLE.org/page/?utm_x=1,"
     report = import_claims(csv_file(row))
     assert report.ok, report.errors
     assert Source.objects.count() == 1

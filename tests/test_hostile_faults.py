@@ -71,7 +71,14 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(client, settings, pe
 
 
 def _post_claim(client, actor, key, headline="Troops seen"):
-    body = {"actor_slug": actor.slug, "headline": headline, "text": "T.", "stated_on": "2024-11-04"}
+    # save_anyway: the retries and other users here post the same claim on purpose.
+    body = {
+        "actor_slug": actor.slug,
+        "headline": headline,
+        "text": "T.",
+        "stated_on": "2024-11-04",
+        "save_anyway": True,
+    }
     return client.post(
         "/api/claims/",
         json.dumps(body),
@@ -117,7 +124,7 @@ def test_an_expired_idempotency_key_is_a_new_request(analyst_client):
 
 def test_the_status_action_takes_an_idempotency_key(analyst_client):
     claim = ClaimFactory()
-    body = json.dumps({"status": "confirmed", "rationale": "Seen."})
+    body = json.dumps({"status": "confirmed", "rationale": "Seen.", "confidence": "high"})
     for _ in range(2):
         response = analyst_client.post(
             f"/api/claims/{claim.pk}/status/",

@@ -42,6 +42,7 @@ def many_claims(db):
                 stated_on=start + datetime.timedelta(days=n % 5000),
                 status=statuses[n % 3],
                 status_rationale="" if n % 3 == 2 else "Checked.",
+                status_confidence="" if n % 3 == 2 else "moderate",
             )
             for n in range(CLAIMS)
         ),

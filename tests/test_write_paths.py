@@ -717,6 +717,7 @@ def test_one_step_claim_citation_edits_and_save_anyway(guard, admin_client, admi
         "citations-0-role": "appearance",
         "verdict-status": "denied",
         "verdict-rationale": "Seen.",
+        "verdict-confidence": "high",
     }
     response = admin_client.post(reverse("claims:claim-create"), data)
     assert response.status_code == 302
@@ -764,7 +765,7 @@ def test_one_step_claim_citation_edits_and_save_anyway(guard, admin_client, admi
 def test_import_citing_a_source_under_another_spelling(guard):
     SourceFactory(url="https://example.org/page")
     header = ",".join(COLUMNS)
-    row = ",New claim,Said.,nis,NIS,2024-11-04,unverified,,https://EXAMPLE.org/page/?utm_a=1,"
+    row = ",New claim,Said.,nis,NIS,2024-11-04,unverified,,,,https://EXAMPLE.org/page/?utm_a=1,"
     from claims.imports import import_claims
 
     report = import_claims(f"{header}\n{row}\n".encode())

@@ -45,7 +45,7 @@ def test_api_writes_ignore_as_of(api_as, demo):
     # A verdict is always recorded on today's record; as_of only narrows what is read.
     response = api_as("analyst").post(
         f"/api/propositions/{KURSK}/status/?as_of={BEFORE}",
-        {"status": "denied", "rationale": "Test."},
+        {"status": "denied", "rationale": "Test.", "confidence": "low"},
         format="json",
     )
     assert response.status_code == 200

@@ -31,7 +31,13 @@ def new_source_row(data, row=0, **fields):
 
 def test_claim_with_a_new_source_and_its_verdict_in_one_submit(analyst_client, analyst, actor):
     data = new_source_row(claim_form_data(), quote="What was said")
-    data.update({"verdict-status": "denied", "verdict-rationale": "Satellite images show it."})
+    data.update(
+        {
+            "verdict-status": "denied",
+            "verdict-rationale": "Satellite images show it.",
+            "verdict-confidence": "high",
+        }
+    )
     response = analyst_client.post(CREATE, data)
     claim = Claim.objects.get(headline="A new claim")
     assert response.status_code == 302 and response["Location"] == claim.get_absolute_url()

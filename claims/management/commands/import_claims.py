@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from claims.imports import import_claims
+from claims.imports import DUPLICATE_CHECK_ROWS, import_claims
 
 
 class Command(BaseCommand):
@@ -38,5 +38,10 @@ class Command(BaseCommand):
             )
         for warning in report.warnings:
             self.stderr.write(f"warning: {warning}")
+        if report.duplicates_unchecked:
+            self.stderr.write(
+                f"warning: {report.duplicates_unchecked} new row(s) after the first "
+                f"{DUPLICATE_CHECK_ROWS:,} were not checked for possible duplicates"
+            )
         prefix = "Dry run, nothing written. " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + report.summary()))

@@ -547,6 +547,7 @@ class PropositionSerializer(VersionedSerializer):
     status_confidence = serializers.ChoiceField(
         choices=Confidence.choices,
         read_only=True,
+        allow_blank=True,
         allow_null=True,
         help_text="How sure the current verdict is: low, moderate or high; empty if none "
         "was given (unverified), null if recorded before confidence was kept.",
@@ -650,7 +651,8 @@ class StanceSerializer(serializers.ModelSerializer):
 
 
 class PossibleDuplicatesErrorSerializer(serializers.Serializer):
-    """The 400 answer of a create refused for possible duplicates (for the OpenAPI schema)."""
+    """The 400 answer of a create (for the OpenAPI schema): refused for possible duplicates
+    (these two keys), or for bad input (each refused field named with its messages)."""
 
-    possible_duplicates = PossibleDuplicateSerializer(many=True)
-    save_anyway = serializers.ListField(child=serializers.CharField())
+    possible_duplicates = PossibleDuplicateSerializer(many=True, required=False)
+    save_anyway = serializers.ListField(child=serializers.CharField(), required=False)

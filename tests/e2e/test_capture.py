@@ -45,7 +45,7 @@ def test_new_source_is_captured_and_its_quote_marked_found(
     page.get_by_label("Headline:", exact=True).fill("No troops will be sent")
     page.get_by_label("Claim:", exact=True).fill("The minister ruled out sending troops.")
     page.get_by_label("Date stated:", exact=True).fill("2026-11-30")
-    page.get_by_label("Or a new source").first.fill("Ministry statement")
+    page.get_by_label("New source title").first.fill("Ministry statement")
     page.get_by_label("New source URL").first.fill(url)
     page.get_by_label("Quote").first.fill(QUOTE)
     with WorkerThread():

@@ -70,6 +70,7 @@ def test_first_hour(analyst_page, live_server):
     verdict = page.get_by_role("group", name="First verdict")
     verdict.get_by_label("Confirmed").check()
     verdict.get_by_label("Rationale:").fill("Satellite images show the damage.")
+    verdict.get_by_role("radio", name=re.compile(r"^High confidence")).check()
     page.get_by_role("button", name="Create claim").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(HEADLINE)
     claim = Claim.objects.get(headline=HEADLINE)
@@ -121,6 +122,7 @@ def test_first_hour(analyst_page, live_server):
     verdict = page.get_by_role("group", name="First verdict")
     expect(verdict.get_by_label("Rationale:")).to_be_focused()
     verdict.get_by_label("Rationale:").fill("The depot was not hit: images show it intact.")
+    verdict.get_by_role("radio", name=re.compile(r"^Moderate confidence")).check()
     page.get_by_role("button", name="Create claim").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "SBU drones struck an oil depot in May"

@@ -200,7 +200,12 @@ def test_the_status_service_keeps_when_the_current_verdict_took_effect(kremlin_c
 
     at = timezone.now()
     services.claim_set_status(
-        claim=kremlin_claim, status="confirmed", rationale="Checked again.", by=None, at=at
+        claim=kremlin_claim,
+        status="confirmed",
+        rationale="Checked again.",
+        confidence="high",
+        by=None,
+        at=at,
     )
     kremlin_claim.refresh_from_db()
     assert kremlin_claim.status_changed_at == at

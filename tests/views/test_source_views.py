@@ -42,6 +42,12 @@ def test_source_page_lists_the_claims_citing_it(reader_client, claim, source):
     assert f"?source={source.pk}".encode() in response.content
 
 
+def test_source_page_title_is_the_source_title_and_lists_captures_once(reader_client, source):
+    body = reader_client.get(source.get_absolute_url()).content.decode()
+    assert f"<title>{source.title} · ClaimTracker</title>" in body
+    assert body.count('id="captures-heading"') == 1
+
+
 def test_source_page_without_citations_says_how_to_cite_it(reader_client, source):
     response = reader_client.get(source.get_absolute_url())
     assert b"No claim cites this source yet" in response.content

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django_tasks_db.models import DBTaskResult
 
 from claims import services
@@ -28,8 +28,13 @@ def queue_settings(capture_settings):
 def wait_for(predicate, seconds=20):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            # SQLite's shared in-memory test database: a read while the worker thread writes
+            # may find the table locked. Look again.
+            pass
         time.sleep(0.05)
     return False
 

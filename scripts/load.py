@@ -288,23 +288,13 @@ class User(threading.Thread):
             "write",
             "POST",
             "/admin/claims/claim/add/",
-            {
-                "csrfmiddlewaretoken": self.browser.cookies.get("csrftoken", ""),
-                "actor": str(self.rng.choice(self.actors)),
-                "headline": headline,
-                "text": f"Written by the load test, run {self.run_id}.",
-                "stated_on": "2024-10-18",
-                "version": "",
-                "citations-TOTAL_FORMS": "0",
-                "citations-INITIAL_FORMS": "0",
-                "citations-MIN_NUM_FORMS": "0",
-                "citations-MAX_NUM_FORMS": "1000",
-                "status_changes-TOTAL_FORMS": "0",
-                "status_changes-INITIAL_FORMS": "0",
-                "status_changes-MIN_NUM_FORMS": "0",
-                "status_changes-MAX_NUM_FORMS": "0",
-                "_save": "Save",
-            },
+            admin_claim_form(
+                self.browser,
+                actor_id=self.rng.choice(self.actors),
+                headline=headline,
+                text=f"Written by the load test, run {self.run_id}.",
+                stated_on="2024-10-18",
+            ),
         )
         if status == 302 and "/add/" not in location and "/login/" not in location:
             self.acked.append(headline)
@@ -356,6 +346,27 @@ def prepare_app(env, users, password):
         "    user.groups.add(group)\n"
     )
     run([*manage, "shell", "-c", create_users], env, stdout=subprocess.DEVNULL)
+
+
+def admin_claim_form(browser, *, actor_id, headline, text, stated_on):
+    """The POST body of the admin's "Add claim" page: a claim with no citations."""
+    return {
+        "csrfmiddlewaretoken": browser.cookies.get("csrftoken", ""),
+        "actor": str(actor_id),
+        "headline": headline,
+        "text": text,
+        "stated_on": stated_on,
+        "version": "",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "citations-MIN_NUM_FORMS": "0",
+        "citations-MAX_NUM_FORMS": "1000",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+        "status_changes-MIN_NUM_FORMS": "0",
+        "status_changes-MAX_NUM_FORMS": "0",
+        "_save": "Save",
+    }
 
 
 def free_port():

@@ -28,7 +28,15 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from load import VAR, Browser, django_env, free_port, prepare_app, start_gunicorn  # noqa: E402
+from load import (  # noqa: E402
+    VAR,
+    Browser,
+    admin_claim_form,
+    django_env,
+    free_port,
+    prepare_app,
+    start_gunicorn,
+)
 
 DATABASE = "postgres://postgres@127.0.0.1:5432/ct_scale"
 REQUESTS = 200
@@ -68,23 +76,13 @@ def add_claim(browser, actor_id, headline):
     status, location, page = browser.request(
         "POST",
         "/admin/claims/claim/add/",
-        {
-            "csrfmiddlewaretoken": browser.cookies.get("csrftoken", ""),
-            "actor": str(actor_id),
-            "headline": headline,
-            "text": "Written on one app server, read on the other.",
-            "stated_on": datetime.date.today().isoformat(),
-            "version": "",
-            "citations-TOTAL_FORMS": "0",
-            "citations-INITIAL_FORMS": "0",
-            "citations-MIN_NUM_FORMS": "0",
-            "citations-MAX_NUM_FORMS": "1000",
-            "status_changes-TOTAL_FORMS": "0",
-            "status_changes-INITIAL_FORMS": "0",
-            "status_changes-MIN_NUM_FORMS": "0",
-            "status_changes-MAX_NUM_FORMS": "0",
-            "_save": "Save",
-        },
+        admin_claim_form(
+            browser,
+            actor_id=actor_id,
+            headline=headline,
+            text="Written on one app server, read on the other.",
+            stated_on=datetime.date.today().isoformat(),
+        ),
     )
     if not (status == 302 and "/add/" not in location):
         errors = re.findall(rb"errorlist[^>]*>(.*?)</ul", page, re.S)

@@ -36,7 +36,7 @@ from django.utils.safestring import mark_safe
 
 from . import charts
 from .caching import data_version
-from .db import COUNT_CAP, FACET_TIMEOUT_MS, run_within
+from .db import COUNT_CAP, COUNT_TIMEOUT_MS, run_within
 from .filters import ClaimFilter
 from .models import Actor, Claim, as_of_counts_sampled, status_field
 
@@ -457,24 +457,35 @@ def _count_label(n):
     return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
 
 
+def _about(n):
+    """An estimate as a page shows it: two significant figures ("about 160,000")."""
+    if n >= 100:
+        digits = len(str(n)) - 2
+        n = round(n, -digits)
+    return f"about {n:,}"
+
+
 def _budgeted_group_by_status(queryset):
-    """{status: count} in one GROUP BY within the facet time budget, None when over it: for a
+    """{status: count} in one GROUP BY within the count budget, None when over it: for a
     text search, where capped counts per status would run the full-text match three times."""
     field = status_field(queryset)
     grouped = queryset.order_by().values(field).annotate(n=Count("pk"))
     grouped = grouped.values_list(field, "n")
     sql, params = grouped.query.get_compiler(queryset.db).as_sql()
-    rows = run_within(queryset.db, sql, params, FACET_TIMEOUT_MS)
+    rows = run_within(queryset.db, sql, params, COUNT_TIMEOUT_MS)
     return None if rows is None else dict(rows)
 
 
 class Facets:
     """The status and actor facets of a valid ClaimFilter, and the total they give.
 
-    Bounded at any table size (bench/RESULTS.md): status facets are counted up to COUNT_CAP
-    each within a time budget, the unfiltered total is PostgreSQL's estimate, the actor facet
-    samples the newest COUNT_CAP matches; all cached per filter for CLAIM_FACET_CACHE_SECONDS.
-    `total` is None when not known exactly (over the budget or the cap)."""
+    Bounded at any table size (bench/RESULTS.md): the total and the status facets are counted
+    up to COUNT_CAP each within COUNT_TIMEOUT_MS, and when that is not enough (a common word
+    among a million claims) they are the planner's estimates, so the page always has a count;
+    the unfiltered total is PostgreSQL's estimate; the actor facet samples the newest
+    COUNT_CAP matches. All cached per filter and data version for CLAIM_FACET_CACHE_SECONDS,
+    so a write shows in the counts at the next request. `total` is None when not known
+    exactly (estimated or over the cap)."""
 
     def __init__(self, filterset, query, *, base_queryset, fixed=()):
         self.filterset, self.query = filterset, query
@@ -503,33 +514,79 @@ class Facets:
         query.pop("ordering", None)
         normalized = sorted((k, sorted(v)) for k, v in query.lists() if any(x.strip() for x in v))
         scope = f"{self.base_queryset.query}|{normalized}"
-        return "claim-facets:" + hashlib.sha256(scope.encode()).hexdigest()
+        digest = hashlib.sha256(scope.encode()).hexdigest()
+        return f"claim-facets:{data_version()}:{digest}"
+
+    # Filters the per-day counts can answer exactly (ClaimDayCount): statuses and dates.
+    DAY_COUNT_FILTERS = frozenset({"status", "stated_from", "stated_to", "ordering"})
+
+    def _from_day_counts(self):
+        """The facets of the whole table, or of statuses and a date range of it, from the
+        per-day counts: exact and some milliseconds at any size. None for other filters."""
+        used = {
+            name
+            for name, value in self.filterset.form.cleaned_data.items()
+            if value not in (None, "", [], ())
+        }
+        if self.fixed or self.base_queryset.query.where or not used <= self.DAY_COUNT_FILTERS:
+            return None
+        data = self.filterset.form.cleaned_data
+        dates = {"stated_from": data.get("stated_from"), "stated_to": data.get("stated_to")}
+        over_time = charts.day_count_rows(data.get("status") or (), **dates)
+        # The status facet counts every status, ticked or not: the same rows unless ticked.
+        every_status = charts.day_count_rows(**dates) if data.get("status") else over_time
+        statuses = dict.fromkeys(Claim.Status.values, 0)
+        for _month, _week, status, n in every_status:
+            statuses[status] += n
+        top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
+        actors = None
+        if top is not None:
+            by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])
+            actors = [(by_id[pk], n) for pk, n in top if pk in by_id]
+        return {
+            "statuses": statuses,
+            "statuses_exact": True,
+            "actors": actors,
+            "estimate": None,
+            "over_time": over_time,
+        }
 
     def _count(self):
         """What the facets show, from the database: the statuses counted over every filter
         but the status (so a ticked status leaves the others' links), the busiest actors, and
         for an unfiltered list the table's estimated size."""
+        from_day_counts = self._from_day_counts()
+        if from_day_counts is not None:
+            return from_day_counts
         others = self.filterset.qs_without("status")
-        sampled = False
+        sampled = estimated = False
         if self.filterset.form.cleaned_data.get("q"):
             statuses = _budgeted_group_by_status(others)
         else:
             statuses = others.status_counts()
             sampled = statuses is not None and as_of_counts_sampled(others, statuses, COUNT_CAP)
-        actors = None
-        # Statuses over budget means many matches: the actor sample would be too (a common
-        # search word: 250 ms more for nothing), so the page shows neither.
-        if "actor" not in self.fixed and statuses is not None:
-            top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
-            if top is not None:
-                by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])
-                actors = [(by_id[pk], n) for pk, n in top if pk in by_id]
+        if statuses is None:
+            # Over the budget means many matches (or a costly filter): estimates, and neither
+            # the actor sample nor the chart, which would cost as much again for a common word.
+            statuses = others.estimated_status_counts()
+            estimated = True
+        actors = over_time = None
+        if not estimated:
+            if "actor" not in self.fixed:
+                top = self.filterset.qs.top_actors(limit=TOP_ACTORS)
+                if top is not None:
+                    by_id = Actor.objects.only("slug", "name").in_bulk([pk for pk, _ in top])
+                    actors = [(by_id[pk], n) for pk, n in top if pk in by_id]
+            # Claims over time and the month facet: one GROUP BY, cached with the counts. Not
+            # for more than COUNT_CAP claims as of a date: each one's status of then would be
+            # looked up (a quarter of a second at a million claims).
+            if not sampled:
+                over_time = charts.over_time_rows(self.filterset.qs)
         estimate = None if self.is_filtered else Claim.objects.estimated_count()
-        # Claims over time and the month facet: one GROUP BY, cached with the counts.
-        over_time = charts.over_time_rows(self.filterset.qs) if statuses is not None else None
         return {
             "statuses": statuses,
             "statuses_sampled": sampled,
+            "statuses_estimated": estimated,
             "actors": actors,
             "estimate": estimate,
             "over_time": over_time,
@@ -539,32 +596,44 @@ class Facets:
         self._show_over_time(counted.get("over_time"))
         counts = counted["statuses"]
         sampled = counted.get("statuses_sampled", False)
+        estimated = counted.get("statuses_estimated", False)
+        exact = counted.get("statuses_exact", False)
         active = set(self.filterset.form.cleaned_data.get("status") or ())
         capped = False
-        if counts is None:  # over the time budget: the rows, without numbers
+        if counts is None:  # over the budget, and no estimates on this database
             self.total, self.total_label = None, ""
         else:
             shown = [n for status, n in counts.items() if not active or status in active]
             # As-of counts of a full sample are lower bounds: more than the cap in all.
-            capped = sampled or any(n > COUNT_CAP for n in shown)
-            self.total = sum(shown)
-            self.total_label = f"{COUNT_CAP:,}+" if capped else f"{self.total:,}"
-        if counted["estimate"] is not None and (counts is None or capped):
-            self.total, self.total_label = None, f"about {counted['estimate']:,}"
+            capped = not exact and (sampled or any(n > COUNT_CAP for n in shown))
+            self.total = None if estimated else sum(shown)
+            if estimated:
+                self.total_label = _about(sum(shown))
+            else:
+                self.total_label = f"{COUNT_CAP:,}+" if capped else f"{self.total:,}"
+        if counted["estimate"] is not None and (counts is None or capped or estimated):
+            self.total, self.total_label = None, _about(counted["estimate"])
+
+        def label(status):
+            if counts is None:
+                return ""
+            n = counts.get(status, 0)
+            if estimated:
+                return _about(n)
+            if exact:
+                return f"{n:,}"
+            return f"{n:,}+" if sampled else _count_label(n)
+
         self.statuses = [
             {
                 "value": status,
-                "label": label,
-                "count": None if counts is None else counts.get(status, 0),
-                "count_label": ""
-                if counts is None
-                else f"{counts.get(status, 0):,}+"
-                if sampled
-                else _count_label(counts.get(status, 0)),
+                "label": name,
+                "count": None if counts is None or estimated else counts.get(status, 0),
+                "count_label": label(status),
                 "active": status in active,
                 "query": with_value(self.query, "status", status),
             }
-            for status, label in Claim.Status.choices
+            for status, name in Claim.Status.choices
         ]
         if counted["actors"] is None:
             return

@@ -91,7 +91,10 @@ def day_count_rows(statuses=(), stated_from=None, stated_to=None):
         .values_list("month", "week", "status", "total")
         .order_by()
     )
-    return [(_parse_day(month), _parse_day(week), status, n) for month, week, status, n in grouped]
+    # Straight from the cursor, as over_time_rows: no ORM converters on a thousand rows.
+    sql, params = grouped.query.get_compiler(grouped.db).as_sql()
+    rows = run_within(grouped.db, sql, params, None)
+    return [(_parse_day(month), _parse_day(week), status, n) for month, week, status, n in rows]
 
 
 def _parse_day(value):

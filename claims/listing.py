@@ -32,6 +32,7 @@ from django.db.models import Count, Q
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from . import charts
@@ -739,26 +740,57 @@ class ClaimBrowser:
         return [(name, mark_safe(html)) for name, html in fields]  # noqa: S308 - rendered
 
     @cached_property
-    def rows(self):
-        """What the table shows of each claim, as text: the links built from one reverse()
-        each and the dates formatted here, not by a template tag per row."""
+    def rows_html(self):
+        """The table's rows, built here in one format_html_join: the links from one reverse()
+        each, the dates formatted in Python, every value escaped. A template would spend a
+        variable lookup per cell, ten times the list's own SQL at 50 rows."""
         claim_url = _url_pattern("claims:claim-detail", pk=0)
         actor_url = _url_pattern("claims:actor-detail", slug="x")
         labels = dict(Claim.Status.choices)
-        return [
-            {
-                "url": claim_url(claim.pk),
-                "headline": claim.headline,
-                "actor_url": actor_url(claim.actor.slug),
-                "actor_name": claim.actor.name,
-                "stated_iso": claim.stated_on.isoformat(),
-                "stated_label": _day_label(claim.stated_on),
-                "status": claim.status,
-                "status_label": labels.get(claim.status, claim.status),
-                "source_count": claim.source_count,
-            }
-            for claim in self.claims
-        ]
+        as_of = self.as_of
+        suffix = f"?as_of={as_of.isoformat()}" if as_of else ""
+        if self.actor_fixed:
+            row = (
+                '<tr><td data-label="Claim"><a href="{}">{}</a></td>'
+                '<td data-label="Stated"><time datetime="{}">{}</time></td>'
+                '<td data-label="Status"><span class="status status-{}">{}</span></td>'
+                '<td data-label="Sources">{}</td></tr>\n'
+            )
+            cells = (
+                (
+                    claim_url(claim.pk) + suffix,
+                    claim.headline,
+                    claim.stated_on.isoformat(),
+                    _day_label(claim.stated_on),
+                    claim.status,
+                    labels.get(claim.status, claim.status),
+                    claim.source_count,
+                )
+                for claim in self.claims
+            )
+        else:
+            row = (
+                '<tr><td data-label="Claim"><a href="{}">{}</a></td>'
+                '<td data-label="Actor"><a href="{}">{}</a></td>'
+                '<td data-label="Stated"><time datetime="{}">{}</time></td>'
+                '<td data-label="Status"><span class="status status-{}">{}</span></td>'
+                '<td data-label="Sources">{}</td></tr>\n'
+            )
+            cells = (
+                (
+                    claim_url(claim.pk) + suffix,
+                    claim.headline,
+                    actor_url(claim.actor.slug) + suffix,
+                    claim.actor.name,
+                    claim.stated_on.isoformat(),
+                    _day_label(claim.stated_on),
+                    claim.status,
+                    labels.get(claim.status, claim.status),
+                    claim.source_count,
+                )
+                for claim in self.claims
+            )
+        return format_html_join("", row, cells)
 
     @property
     def total(self):

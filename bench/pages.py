@@ -39,5 +39,10 @@ SAME_QUERY_COUNT = [("API list, 10 per page", "API list", "API list, 100 per pag
 LOAD_PAGES = [
     ("healthz (trivial view)", "/healthz"),
     ("claim list", "/claims/"),
+    ("claims by actor", "/claims/?actor={actor}"),
     ("API list", "/api/claims/"),
 ]
+# Pages the speed goal names: each within GOAL_UNCACHED x its SQL floor without the page and
+# facet caches, and GOAL_CACHED x that floor with them.
+GOAL_PAGES = ["claim list", "claim detail", "actor page", "API list", "admin changelist"]
+GOAL_UNCACHED, GOAL_CACHED = 3.0, 1.5

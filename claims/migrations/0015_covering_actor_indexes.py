@@ -4,6 +4,19 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def analyze_on_sqlite(apps, schema_editor):
+    # SQLite's planner reads sqlite_stat1: where it holds statistics for the other indexes but
+    # none for these new ones, it takes them for very selective and picks them wrongly (a
+    # 333,000-row sort where claim_status_order_idx reads 51 entries). 3 s at a million claims.
+    connection = schema_editor.connection
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone():
+            cursor.execute("ANALYZE claims_claim")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("claims", "0014_as_of_verdicts"),
@@ -29,4 +42,5 @@ class Migration(migrations.Migration):
                 fields=["status", "-stated_on", "-id", "actor"], name="claim_status_stated_idx"
             ),
         ),
+        migrations.RunPython(analyze_on_sqlite, migrations.RunPython.noop, elidable=True),
     ]

@@ -65,10 +65,14 @@ def over_time_rows(queryset, timeout_ms=FACET_TIMEOUT_MS):
     rows = run_within(queryset.db, sql, params, timeout_ms)
     if rows is None:
         return None
-    totals = {}
+    totals, starts = {}, {}
     for day, status, n in rows:
-        day = _parse_day(day)  # raw SQL hands SQLite's dates back as text
-        key = (_month_start(day), _week_start(day), status)
+        # Each day comes once per status: its month and week are worked out once.
+        start = starts.get(day)
+        if start is None:
+            parsed = _parse_day(day)  # raw SQL hands SQLite's dates back as text
+            start = starts[day] = (_month_start(parsed), _week_start(parsed))
+        key = (*start, status)
         totals[key] = totals.get(key, 0) + n
     return [(month, week, status, n) for (month, week, status), n in totals.items()]
 

@@ -22,7 +22,7 @@
    taken in turn request by request so that a busy moment hits both: median and p95.
 4. Profiles our side in-process (Django test client, the same settings): cProfile of one
    request and the SQL it runs, each statement replayed with the sqlite3 module for its time.
-5. Writes bench/DATASETTE.md and prints it.
+5. Writes bench/DATASETTE.md (keeping its hand-written notes) and prints the table.
 
 Wall-clock timings on a shared machine: compare the ratios within one run.
 """
@@ -463,7 +463,20 @@ def machine():
     return f"{platform.node()}, {os.cpu_count()} CPUs, load {load}"
 
 
-def report(args, values, page_list, results, checks, profiles, built, load_before):
+# What is written between these two lines by hand (findings, fixes, what is left) is kept
+# when the script writes the file again.
+NOTES_START = "<!-- notes: written by hand, kept by bench/datasette.py -->"
+NOTES_END = "<!-- end of notes -->"
+
+
+def kept_notes(path):
+    text = path.read_text() if path.exists() else ""
+    if NOTES_START in text and NOTES_END in text:
+        return text[text.index(NOTES_START) : text.index(NOTES_END) + len(NOTES_END)]
+    return f"{NOTES_START}\n{NOTES_END}"
+
+
+def report(args, values, page_list, results, checks, profiles, built, load_before, notes):
     out = []
     add = out.append
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -535,6 +548,8 @@ def report(args, values, page_list, results, checks, profiles, built, load_befor
         )
         + "."
     )
+    add("")
+    add(notes)
     add("")
     if profiles:
         add("## Where our time goes (in-process, Django test client, no cache)")
@@ -632,10 +647,11 @@ def main():
     if not args.no_profile:
         print("Profiling our pages in-process")
         profiles = profile_pages(path, page_list)
-    text = report(args, values, page_list, results, checks, profiles, built, load_before)
+    notes = kept_notes(args.output)
+    text = report(args, values, page_list, results, checks, profiles, built, load_before, notes)
     args.output.write_text(text)
     print()
-    print(text.split("## Where our time goes")[0])
+    print(text.split(NOTES_START)[0])
     print(f"Wrote {args.output}")
 
 

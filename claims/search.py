@@ -18,6 +18,7 @@ letters-and-digits runs the same way on both sides, so "north-korean" searches t
 """
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import BadRequest, ValidationError
@@ -186,7 +187,11 @@ def check_with_database(query, using="default"):
     if not query:
         return query
     try:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
+        # Inside a transaction, a savepoint: the refused query must not spoil the rest. In
+        # autocommit a failed SELECT leaves nothing behind, and a transaction here would be
+        # BEGIN IMMEDIATE on SQLite: the write lock, waiting behind an import, for a read.
+        within = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+        with within, connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
                     "SELECT websearch_to_tsquery(%s::regconfig, %s)",

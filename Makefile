@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=true
 PORT ?= 8000
 ADDRESS := 127.0.0.1:$(PORT)
 
-.PHONY: install manage run test lint bench security load restart-test clean
+.PHONY: install manage run test lint bench bench-datasette security load restart-test clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed." >&2; exit 1; }
@@ -53,6 +53,11 @@ test: install
 # (10k), then writes bench/RESULTS.md. Smaller: make bench BENCH_CLAIMS=100000 BENCH_ACTORS=1000
 bench: install
 	$(BIN)/python bench/run.py
+
+# ClaimTracker on SQLite against Datasette 0.65 (its own venv, var/datasette-venv) on one
+# generated file; writes bench/DATASETTE.md. Quick: make bench-datasette BENCH_CLAIMS=100000 BENCH_ACTORS=1000
+bench-datasette: install
+	$(BIN)/python bench/datasette.py
 
 # Long runs, never part of `make test`; each writes its latest figures to docs/RELIABILITY.md.
 # 60 s of reads and writes by 8 users against gunicorn + PostgreSQL (database ct_load).

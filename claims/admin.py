@@ -394,7 +394,7 @@ class ClaimAdmin(BulkVerdictMixin, VersionedAdmin):
             return super().get_search_results(request, queryset, search_term)
         try:
             query = search.parse(term)
-            search.check_with_database(query, queryset.db)
+            query = search.check_with_database(query, queryset.db)
         except ValidationError as error:
             raise search.SearchRefused(f"Search (q): {' '.join(error.messages)}") from error
         return queryset.filter(search.matches(query, queryset.db)), False

@@ -117,8 +117,7 @@ class SearchField(forms.CharField):
         if not value:
             return None
         query = search.parse(value)
-        search.check_with_database(query)
-        return query
+        return search.check_with_database(query)
 
 
 class SearchFilter(django_filters.CharFilter):

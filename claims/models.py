@@ -865,9 +865,14 @@ class Claim(VersionedModel):
         # The default order of every claim list (claims.listing pages it by cursor).
         ordering = ["-stated_on", "-pk"]
         indexes = [
-            models.Index(fields=["-stated_on", "-id"], name="claim_stated_idx"),
+            # The actor last, after the order: the busiest actors among the newest claims
+            # (top_actors) read the index alone, not 10,000 rows out of the table (SQLite,
+            # 1M claims: 33 ms -> 3 ms; bench/DATASETTE.md).
+            models.Index(fields=["-stated_on", "-id", "actor"], name="claim_stated_idx"),
             models.Index(fields=["actor", "-stated_on", "-id"], name="claim_actor_stated_idx"),
-            models.Index(fields=["status", "-stated_on", "-id"], name="claim_status_stated_idx"),
+            models.Index(
+                fields=["status", "-stated_on", "-id", "actor"], name="claim_status_stated_idx"
+            ),
             # One actor's claims of one status, in list order; also counts them per status
             # from the index alone (status_counts under an actor filter: 0.8 s -> 4 ms at 1M).
             models.Index(

@@ -18,16 +18,17 @@ letters-and-digits runs the same way on both sides, so "north-korean" searches t
 """
 
 import re
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import BadRequest, ValidationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import BooleanField, Expression, Q
-from django.db.models.expressions import RawSQL
 
 # The text search configuration the PostgreSQL migration creates: English plus unaccent.
 SEARCH_CONFIG = "claimtracker"
 FTS_TABLE = "claims_claim_fts"
+CLAIMS_TABLE = "claims_claim"
 # A query costs one index probe per term: enough for any real search, not for a flood.
 MAX_TERMS = 20
 # Words in all (a phrase may be long, e.g. a pasted sentence; not a pasted page).
@@ -60,9 +61,14 @@ class Term:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """Alternatives (`or`) of terms that must all match: [[Term, ...], ...]."""
+    """Alternatives (`or`) of terms that must all match: [[Term, ...], ...].
+
+    On SQLite, check_with_database also notes how many claims match and about how many
+    claims there are: only a hint for the query plan (see FtsMatches), never a result."""
 
     groups: tuple
+    matches: int | None = field(default=None, compare=False)
+    rows: int | None = field(default=None, compare=False)
 
     def __bool__(self):
         return bool(self.groups)
@@ -173,30 +179,40 @@ def parse(text):
 
 
 def check_with_database(query, using="default"):
-    """Let the database parse the query once, cheaply (no table read): an error it raises is
-    the user's ValidationError here, not a 500 later while the page renders."""
+    """Let the database parse the query once, cheaply: an error it raises is the user's
+    ValidationError here, not a 500 later while the page renders. Returns the query; on
+    SQLite with the number of matching claims and of claims noted (one count over the
+    full-text index, a few ms for a word in every sixth claim of a million)."""
     connection = connections[using]
     if not query:
-        return
+        return query
     try:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
+        # Inside a transaction, a savepoint: the refused query must not spoil the rest. In
+        # autocommit a failed SELECT leaves nothing behind, and a transaction here would be
+        # BEGIN IMMEDIATE on SQLite: the write lock, waiting behind an import, for a read.
+        within = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+        with within, connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
                     "SELECT websearch_to_tsquery(%s::regconfig, %s)",
                     [SEARCH_CONFIG, query.as_websearch()],
                 )
+                cursor.fetchall()
             elif connection.vendor == "sqlite":
                 cursor.execute(
-                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = 0",  # noqa: S608
+                    f"SELECT count(*), (SELECT max(id) FROM {CLAIMS_TABLE}) "  # noqa: S608
+                    f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
                     [query.as_fts5()],
                 )
-            cursor.fetchall()
+                matches, rows = cursor.fetchone()
+                query = replace(query, matches=matches, rows=rows)
     except DatabaseError as error:
         raise ValidationError(
             "The search engine can't read this search; use plain words, “quoted phrases”, "
             "-word to leave out and or between alternatives.",
             code="search",
         ) from error
+    return query
 
 
 class SearchVectorMatches(Expression):
@@ -220,17 +236,62 @@ class SearchVectorMatches(Expression):
         return sql, [SEARCH_CONFIG, self.query.as_websearch()]
 
 
+# What SQLite spends, in microseconds, per claim: looking one up by its id in the table
+# (in id order), reading one entry of an index in order, and fetching one row out of id
+# order. Measured at a million claims (bench/DATASETTE.md); only their ratios matter.
+LOOKUP_COST, SCAN_COST, FETCH_COST = 1.3, 0.12, 6.0
+
+
+def scan_in_order(matches, rows, limit):
+    """Whether the newest `limit` of `matches` claims (out of `rows`) are found sooner by
+    reading the ordering's index from the top, checking each claim against the matches,
+    than by looking every match up and sorting them: yes for a common word (the first 50 of
+    159,000 matches: 18 ms against 160 ms), no for a rare one (every claim read for a few
+    matches)."""
+    if not matches or not rows or limit is None:
+        return False
+    scanned = min(rows, limit * rows / matches)
+    return scanned * SCAN_COST + min(limit, matches) * FETCH_COST < matches * LOOKUP_COST
+
+
+class FtsMatches(Expression):
+    """`<claims table>.id IN (SELECT rowid FROM claims_claim_fts WHERE ... MATCH ...)`
+    (SQLite).
+
+    SQLite's planner always answers `id IN (...)` by looking each match up by its id; then
+    an ordered page of a common word sorts 159,000 rows for the first 50. In an ordered,
+    sliced query where scan_in_order says so, the id is written `+id`, which SQLite can't
+    look up by: it reads the ordering's index in order and stops at the first page. Counts
+    and GROUP BYs keep the lookups. The table's alias is looked up when the SQL is compiled,
+    as for SearchVectorMatches."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, query):
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler, connection):
+        query = compiler.query
+        table = compiler.quote_name_unless_alias(query.get_initial_alias())
+        ordered = bool(query.order_by) or (
+            query.default_ordering and bool(query.get_meta().ordering)
+        )
+        limit = query.high_mark - query.low_mark if query.high_mark is not None else None
+        scan = ordered and scan_in_order(self.query.matches, self.query.rows, limit)
+        column = f"{'+' if scan else ''}{table}.{connection.ops.quote_name('id')}"
+        sql = f"{column} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"  # noqa: S608
+        return sql, [self.query.as_fts5()]
+
+
 def matches(query, using="default"):
     """A filter (Q) for the claims that match `query` (a SearchQuery) on this database."""
     if not query:
         return Q(pk__isnull=True)  # never true; unlike pk__in=[], it compiles to SQL
     if connections[using].vendor == "postgresql":
         return Q(SearchVectorMatches(query))
-    fts = RawSQL(  # noqa: S611 - the match expression is a parameter
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608
-        [query.as_fts5()],
-    )
-    return Q(pk__in=fts)
+    return Q(FtsMatches(query))
 
 
 def search_claims(queryset, query):

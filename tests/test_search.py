@@ -135,3 +135,37 @@ def test_database_refusal_is_a_validation_error(db):
     word = 'x" OR' if connection.vendor == "sqlite" else "- - - - " * 10 + "x"
     with pytest.raises(ValidationError):
         search.check_with_database(search.SearchQuery(((search.Term((word,)),),)))
+
+
+@pytest.mark.parametrize(
+    ("matches", "rows", "limit", "in_order"),
+    [
+        (159_000, 1_000_000, 51, True),  # a common word: the first page is near the top
+        (13_000, 1_000_000, 51, True),
+        (200, 1_000_000, 51, False),  # a rare word: reading the index would read it all
+        (31_000, 1_000_000, 10_000, False),  # a sample of 10,000: most of the index
+        (159_000, 1_000_000, None, False),  # no LIMIT: every match is needed anyway
+        (0, 1_000_000, 51, False),
+    ],
+)
+def test_scan_in_order_only_when_the_first_rows_are_near_the_top(matches, rows, limit, in_order):
+    assert search.scan_in_order(matches, rows, limit) is in_order
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's full-text query plan")
+def test_a_common_word_pages_the_same_claims_by_reading_the_ordering_in_order(db):
+    nis = ActorFactory()
+    for day in range(1, 29):
+        ClaimFactory(
+            actor=nis,
+            headline="Troops at the border" if day % 2 else "Tanks at the border",
+            stated_on=datetime.date(2025, 2, day),
+        )
+    query = search.parse("troops")
+    checked = search.check_with_database(query)
+    assert (checked.matches, checked.rows) == (14, max(Claim.objects.values_list("pk", flat=True)))
+    dense = search.SearchQuery(query.groups, matches=10**6, rows=10**6)
+    page = Claim.objects.filter(search.matches(dense))[:5]
+    assert '+"claims_claim"."id" IN' in str(page.query)
+    expected = list(Claim.objects.filter(search.matches(query))[:5].values_list("pk", flat=True))
+    assert list(page.values_list("pk", flat=True)) == expected

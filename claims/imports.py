@@ -320,8 +320,9 @@ def _clean_grades(value, problems):
 class _RowCheck:
     """_clean_row's checks made once per import from the same model fields and rules, for
     the rows that pass them: what _clean_row would return for a good row, without building
-    a model instance and running full_clean() per row (80 % of the time of checking 100,000
-    rows). A URL or an actor is checked once per import, however many rows name it.
+    a model instance and running full_clean() per row, which took most of the time of
+    checking a large file. A URL or an actor is checked once per import, however many rows
+    name it.
 
     It only ever accepts what _clean_row accepts; a row it doesn't accept is given to
     _clean_row, which says what is wrong in its own words. So the messages are unchanged."""

@@ -769,7 +769,7 @@ def _enqueue_captures_in_database(capture_ids):
     """What capture_source.enqueue(pk) does for each of `capture_ids` with the database
     queue (django_tasks_db's DatabaseBackend.enqueue: a task row, then the task_enqueued
     signal), with the task rows written in one INSERT instead of one each: 10,000 new
-    sources in an import were 10,000 statements. tests/test_imports.py checks that a row
+    sources in an import were 10,000 statements. tests/test_import_bulk.py checks that a row
     written here equals one written by enqueue()."""
     from django_tasks_db.compat import normalize_json, task_enqueued
     from django_tasks_db.models import DBTaskResult, get_date_max

@@ -25,37 +25,24 @@ def run_within(using, sql, params, timeout_ms):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    if connection.in_atomic_block:
-        return _run_within_transaction(connection, using, sql, params, timeout_ms)
-    # Autocommit (a normal request): each statement is its own transaction, so a cancelled
-    # query leaves nothing to roll back; the session's limit is put back either way.
-    with connection.cursor() as cursor:
-        previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=False)
-        try:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        except OperationalError as error:
-            if _cancelled(error):
-                return None
-            raise
-        finally:
-            _set_statement_timeout(cursor, previous, local=False)
-
-
-def _run_within_transaction(connection, using, sql, params, timeout_ms):
-    # A savepoint: a cancelled query rolls back to it (undoing the local setting too) and
-    # the enclosing transaction carries on; after a success the setting is put back.
+    # The shorter limit is set for a transaction (or savepoint) of the query's own: it ends
+    # with it, whatever happens. Putting it back with a statement of its own is no good:
+    # that statement runs under the short limit too, and on a busy machine it was cancelled
+    # now and then, which failed the caller and left the session with the short limit.
+    rows = None
     try:
         with transaction.atomic(using=using), connection.cursor() as cursor:
             previous = _set_statement_timeout(cursor, f"{timeout_ms}ms", local=True)
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-            _set_statement_timeout(cursor, previous, local=True)
-            return rows
+            if connection.in_atomic_block and connection.savepoint_ids:
+                # A savepoint in the caller's transaction: SET LOCAL would outlive it.
+                _set_statement_timeout(cursor, previous, local=True)
     except OperationalError as error:
         if _cancelled(error):
-            return None
+            return rows  # None, or the rows when only putting the limit back was cancelled
         raise
+    return rows
 
 
 def _set_statement_timeout(cursor, value, *, local):

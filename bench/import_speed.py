@@ -1,9 +1,11 @@
 """The bulk import at size: `python bench/import_speed.py` (100,000 claims by default).
 
-Writes a CSV in the export's columns (statuses with rationales, one to three cited source
-URLs a claim from a pool of claims / 10, 200 actors, a tenth of them new), then times
-`manage.py import_claims` on it into a freshly migrated database (BENCH_IMPORT_DATABASE_URL,
-default ct_import_bench, dropped and created) and prints rows per second.
+Writes a CSV in the export's columns (statuses with rationales and confidences, one to three
+cited source URLs a claim from a pool of claims / 10, graded evidence from the same pool on
+every fourth claim, 200 actors, all new), then times `manage.py import_claims` on it into a
+freshly migrated database (BENCH_IMPORT_DATABASE_URL, default ct_import_bench, dropped and
+created) and prints rows per second, the command's own split (checking, the possible-
+duplicate check, writing) and the load average before and after.
 
 Timings are wall-clock on a shared machine: compare within one run.
 """
@@ -27,7 +29,7 @@ import django  # noqa: E402
 django.setup()
 from claims.exports import COLUMNS  # noqa: E402
 
-STATUSES = [("unverified", ""), ("confirmed", "Seen."), ("denied", "Refuted.")]
+STATUSES = [("unverified", "", ""), ("confirmed", "Seen.", "high"), ("denied", "Refuted.", "low")]
 
 
 def write_csv(path, rows, seed=1):
@@ -37,11 +39,16 @@ def write_csv(path, rows, seed=1):
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         for i in range(rows):
-            status, rationale = STATUSES[i % len(STATUSES)]
+            status, rationale, confidence = STATUSES[i % len(STATUSES)]
             actor = i % 200
             urls = " ".join(
                 f"https://example.org/report/{rng.randrange(pool)}"
                 for _ in range(rng.randint(1, 3))
+            )
+            evidence = (
+                f"refutes:{1 + i % 6}::https://example.org/report/{rng.randrange(pool)}"
+                if i % 4 == 0
+                else ""
             )
             record = {
                 "id": "",
@@ -52,6 +59,8 @@ def write_csv(path, rows, seed=1):
                 "stated_on": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
                 "status": status,
                 "status_rationale": rationale,
+                "status_confidence": confidence,
+                "evidence": evidence,
                 "source_urls": urls,
                 "stances": "",
             }
@@ -78,10 +87,17 @@ def main():
     path = ROOT / "var" / f"import-{args.rows}.csv"
     path.parent.mkdir(exist_ok=True)
     write_csv(path, args.rows)
+    load_before = os.getloadavg()
     started = time.perf_counter()
-    subprocess.run([*manage, "import_claims", str(path)], env=env, check=True)  # noqa: S603
+    subprocess.run([*manage, "import_claims", str(path), "-v2"], env=env, check=True)  # noqa: S603
     seconds = time.perf_counter() - started
+    load_after = os.getloadavg()
     print(f"import of {args.rows:,} rows: {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s)")
+    print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
+
+
+def _load(averages):
+    return " ".join(f"{value:.2f}" for value in averages)
 
 
 if __name__ == "__main__":

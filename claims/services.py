@@ -23,11 +23,10 @@ from django.utils import timezone
 
 from . import versioning
 from .caching import bump_data_version
-from .db import insert_history, insert_rows
+from .db import insert_values
 from .duplicates import normalize_url
 from .models import (
     NOTE_MAX_LENGTH,
-    Actor,
     Capture,
     Citation,
     Claim,
@@ -47,6 +46,13 @@ from .models import (
 VersionConflict = versioning.VersionConflict
 
 NEEDS_RATIONALE = {Claim.Status.CONFIRMED, Claim.Status.DENIED}
+# The choices as sets, made once: `Claim.Status.values` builds a new list on every read,
+# and the import checks each of 100,000 rows against them.
+_STATUSES = frozenset(Claim.Status.values)
+_CONFIDENCES = frozenset(Confidence.values)
+_CREDIBILITIES = frozenset(Credibility.values)
+_DIRECTIONS = frozenset(Direction.values)
+_RELIABILITIES = frozenset(Reliability.values)
 # A confirmed or denied verdict says how sure it is; unverified may say so or not.
 NEEDS_CONFIDENCE = NEEDS_RATIONALE
 # A verdict given before confidence was kept has none, shown as "not recorded" (NULL). Only a
@@ -146,7 +152,7 @@ def validate_status_change(*, status, rationale, confidence=""):
     """Raise ValidationError naming the field: a known status, a rationale and a confidence
     (low, moderate or high) with every confirmed or denied verdict. `confidence=None` is
     NOT_RECORDED (see there) and is not checked."""
-    if status not in Claim.Status.values:
+    if status not in _STATUSES:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if status in NEEDS_RATIONALE and not (rationale or "").strip():
         raise ValidationError({"rationale": "Say why: a rationale is required for this verdict."})
@@ -159,7 +165,7 @@ def validate_status_change(*, status, rationale, confidence=""):
 
 
 def validate_confidence(*, status, confidence):
-    if confidence and confidence not in Confidence.values:
+    if confidence and confidence not in _CONFIDENCES:
         raise ValidationError(
             {"confidence": f"Unknown confidence {confidence!r}: use low, moderate or high."}
         )
@@ -174,11 +180,11 @@ def validate_citation_grades(*, role, credibility=None, direction="", reliabilit
     a direction, an appearance has neither; an override is a reliability A-F."""
     errors = {}
     if role == Citation.Role.EVIDENCE:
-        if credibility not in Credibility.values:
+        if credibility not in _CREDIBILITIES:
             errors["credibility"] = (
                 f"Unknown credibility {credibility!r}: use a number from 1 to 6."
             )
-        if direction not in Direction.values:
+        if direction not in _DIRECTIONS:
             errors["direction"] = (
                 f"Unknown direction {direction!r}: use supports, refutes or context."
             )
@@ -189,7 +195,7 @@ def validate_citation_grades(*, role, credibility=None, direction="", reliabilit
             errors["direction"] = "Only evidence has a direction: leave it empty."
         if reliability_override:
             errors["reliability_override"] = "Only evidence is graded: leave it empty."
-    if reliability_override and reliability_override not in Reliability.values:
+    if reliability_override and reliability_override not in _RELIABILITIES:
         errors["reliability_override"] = (
             f"Unknown reliability {reliability_override!r}: use a letter from A to F."
         )
@@ -408,17 +414,19 @@ def _append_verdict(locked, *, status, rationale, confidence, by, at):
 @dataclasses.dataclass(frozen=True)
 class NewClaim:
     """One claim for create_claims_bulk: checked by the caller (the import checks each line
-    with the models' own validators), with the sources it appears in."""
+    with the models' own validators), with the sources it appears in. Records are named
+    by id: a bulk write of 100,000 claims builds no model instance per claim."""
 
-    actor: Actor
+    actor_id: int
     headline: str
     text: str
     stated_on: datetime.date
     status: str = Claim.Status.UNVERIFIED
     rationale: str = ""
     confidence: str = ""
-    sources: tuple = ()
-    # Graded evidence: unsaved Citation rows (role evidence, direction, credibility).
+    # Ids of the sources it appears in (appearance citations).
+    source_ids: tuple = ()
+    # Graded evidence: (source id, direction, credibility, reliability override) each.
     evidence: tuple = ()
 
 
@@ -430,101 +438,142 @@ class BulkClaimInvalid(ValidationError):
         self.index = index
 
 
+# The columns create_claims_bulk writes; every other column takes its default.
+_CLAIM_COLUMNS = (
+    "actor_id",
+    "headline",
+    "text",
+    "stated_on",
+    "status",
+    "status_rationale",
+    "status_confidence",
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+    "created_by_id",
+    "updated_by_id",
+)
+_TIMELINE_COLUMNS = (
+    "claim_id",
+    "old_status",
+    "new_status",
+    "rationale",
+    "confidence",
+    "changed_by_id",
+    "changed_at",
+)
+_CITATION_COLUMNS = (
+    "claim_id",
+    "source_id",
+    "role",
+    "credibility",
+    "direction",
+    "reliability_override",
+)
+
+
 @service
 def create_claims_bulk(claims, *, by, reason="import"):
     """Create many claims at once (the import), each with what create_claim writes: the
     claim with its status, its first timeline entry, a citation per source and the history
-    rows, by `by` with `reason`. A few INSERTs per list instead of a dozen statements per
-    claim: the rows are written together, with their status set at insert.
+    rows, by `by` with `reason`. A few statements per list instead of a dozen per claim:
+    the rows are written together (claims.db.insert_values), with their status set at
+    insert.
 
     One history row per claim (already in its status) stands for create_claim's two
-    ("created", then the status). Returns the saved Claim rows, in the list's order."""
+    ("created", then the status). Returns the new claims' ids, in the list's order."""
     claims = list(claims)
     for index, spec in enumerate(claims):
         try:
             validate_status_change(
                 status=spec.status, rationale=spec.rationale, confidence=spec.confidence
             )
+            for _, direction, credibility, override in spec.evidence:
+                validate_citation_grades(
+                    role=Citation.Role.EVIDENCE,
+                    credibility=credibility,
+                    direction=direction,
+                    reliability_override=override,
+                )
         except ValidationError as error:
             raise BulkClaimInvalid(index, error) from error
     user = _user(by)
+    user_id = user.pk if user is not None else None
     now = timezone.now()
-    rows = [
-        Claim(
-            actor=spec.actor,
-            headline=spec.headline,
-            text=spec.text,
-            stated_on=spec.stated_on,
-            status=spec.status,
-            status_rationale=(spec.rationale or "").strip(),
-            status_confidence=spec.confidence,
-            status_changed_at=now,
-            created_by=user,
-            updated_by=user,
-        )
-        for spec in claims
-    ]
-    insert_rows(Claim, rows)
-    history = {"user": user, "reason": reason[:100], "date": now}
-    insert_history(Claim, rows, **history)
-    insert_rows(
-        StatusChange,
+    history = {"user": user, "reason": reason, "date": now}
+    verdicts = [(spec.status, (spec.rationale or "").strip(), spec.confidence) for spec in claims]
+    ids = insert_values(
+        Claim,
+        _CLAIM_COLUMNS,
         [
-            StatusChange(
-                claim=row,
-                old_status="",
-                new_status=row.status,
-                rationale=row.status_rationale,
-                confidence=row.status_confidence,
-                changed_by=user,
-                changed_at=now,
+            (
+                spec.actor_id,
+                spec.headline,
+                spec.text,
+                spec.stated_on,
+                status,
+                rationale,
+                confidence,
+                now,
+                now,
+                now,
+                user_id,
+                user_id,
             )
-            for row in rows
+            for spec, (status, rationale, confidence) in zip(claims, verdicts, strict=True)
+        ],
+        history=history,
+    )
+    insert_values(
+        StatusChange,
+        _TIMELINE_COLUMNS,
+        [
+            (pk, "", status, rationale, confidence, user_id, now)
+            for pk, (status, rationale, confidence) in zip(ids, verdicts, strict=True)
         ],
     )
+    appearance, evidence = Citation.Role.APPEARANCE.value, Citation.Role.EVIDENCE.value
     citations = []
-    for row, spec in zip(rows, claims, strict=True):
+    for pk, spec in zip(ids, claims, strict=True):
+        citations += [(pk, source_id, appearance, None, "", "") for source_id in spec.source_ids]
         citations += [
-            Citation(claim=row, source=source, role=Citation.Role.APPEARANCE)
-            for source in spec.sources
+            (pk, source_id, evidence, credibility, direction, override)
+            for source_id, direction, credibility, override in spec.evidence
         ]
-        for citation in spec.evidence:
-            citation.claim = row
-            citations.append(citation)
-    insert_rows(Citation, citations)
-    if citations:
-        insert_history(Citation, citations, **history)
-    return rows
+    insert_values(Citation, _CITATION_COLUMNS, citations, history=history)
+    return ids
 
 
 @service
 def create_sources_bulk(urls, *, by, reason="import"):
     """A new Source for each of `urls` (titled by its URL), with its history rows and its
-    first capture queued, as create_record gives one source: in a few INSERTs for all of
-    them. Returns {url: Source}."""
-    from simple_history.utils import bulk_create_with_history
-
+    first capture queued, as create_record gives one source: in a few statements for all
+    of them. Returns {url: source id}."""
+    urls = list(urls)
     title_length = Source._meta.get_field("title").max_length
-    # bulk_create skips Source.save(), which keeps url_key: set it here.
-    sources = [
-        Source(url=url, title=url[:title_length], url_key=normalize_url(url)) for url in urls
-    ]
     user = _user(by)
-    bulk_create_with_history(sources, Source, default_user=user, default_change_reason=reason[:100])
+    user_id = user.pk if user is not None else None
     now = timezone.now()
-    captures = Capture.objects.bulk_create(
-        Capture(source=source, url=source.url, requested_by=user, requested_at=now)
-        for source in sources
+    # Source.save() keeps url_key; no save runs here, so it is set here.
+    ids = insert_values(
+        Source,
+        ("url", "title", "url_key"),
+        [(url, url[:title_length], normalize_url(url)) for url in urls],
+        history={"user": user, "reason": reason, "date": now},
     )
-    in_database = _db_queue()
-    for capture in captures:
-        # As request_capture: the database queue's task rows commit with the capture rows;
-        # another queue gets the job once they are committed.
-        if in_database:
-            _enqueue_capture(capture.pk)
-        else:
-            transaction.on_commit(lambda pk=capture.pk: _enqueue_capture(pk))
-    return {source.url: source for source in sources}
+    captures = insert_values(
+        Capture,
+        ("source_id", "url", "requested_by_id", "requested_at"),
+        [(pk, url, user_id, now) for pk, url in zip(ids, urls, strict=True)],
+    )
+    # As request_capture: the database queue's task rows commit with the capture rows;
+    # another queue gets the jobs once they are committed.
+    if _db_queue():
+        _enqueue_captures_in_database(captures)
+    else:
+        for capture_id in captures:
+            transaction.on_commit(lambda pk=capture_id: _enqueue_capture(pk))
+    return dict(zip(urls, ids, strict=True))
 
 
 def _db_queue():
@@ -714,6 +763,37 @@ def _after_record_saved(instance, *, by, old_url=None):
         request_capture(source=instance, by=by, new_source=old_url is None)
     elif isinstance(instance, Citation) and instance.quote:
         check_quote(citation=instance)
+
+
+def _enqueue_captures_in_database(capture_ids):
+    """What capture_source.enqueue(pk) does for each of `capture_ids` with the database
+    queue (django_tasks_db's DatabaseBackend.enqueue: a task row, then the task_enqueued
+    signal), with the task rows written in one INSERT instead of one each: 10,000 new
+    sources in an import were 10,000 statements. tests/test_import_bulk.py checks that a row
+    written here equals one written by enqueue()."""
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from .tasks import capture_source
+
+    backend = capture_source.get_backend()
+    backend.validate_task(capture_source)
+    rows = DBTaskResult.objects.bulk_create(
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": (capture_id,), "kwargs": {}}),
+            priority=capture_source.priority,
+            task_path=capture_source.module_path,
+            queue_name=capture_source.queue_name,
+            # What django_tasks_db's pre_save handler makes of "no date" (bulk_create
+            # sends no pre_save).
+            run_after=capture_source.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for capture_id in capture_ids
+    )
+    for row in rows:
+        task_enqueued.send(type(backend), task_result=row.task_result)
 
 
 def _enqueue_capture(capture_id, *, delay=None):

@@ -271,3 +271,28 @@ def test_a_retried_multipart_write_with_the_same_key_writes_once(analyst_client)
         response = analyst_client.post("/api/actors/", body, HTTP_IDEMPOTENCY_KEY="actor-1")
         assert response.status_code == 201
     assert Actor.objects.count() == 1
+
+
+def _slow_setting_back(execute, sql, params, many, context):
+    # Any statement that puts statement_timeout back to the session's own value takes 50 ms
+    # on the server: run under the short limit, it would be cancelled.
+    if "set_config('statement_timeout'" in sql and params and params[0] != "5ms":
+        sql = sql.replace("SELECT current_setting", "SELECT pg_sleep(0.05), current_setting")
+    return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_with_a_time_budget_leaves_the_sessions_limit_as_it_was(on_postgres):
+    # The import runs its possible-duplicate checks this way, thousands of them, outside a
+    # transaction: once, on a busy machine, putting the limit back was itself cancelled.
+    if not on_postgres:
+        pytest.skip("statement_timeout is PostgreSQL's")
+    from claims.db import run_within
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (before,) = cursor.fetchone()
+        with connection.execute_wrapper(_slow_setting_back):
+            answers = [run_within("default", "SELECT 1", [], 5) for _ in range(3)]
+        cursor.execute("SHOW statement_timeout")
+        assert (answers, cursor.fetchone()[0]) == ([[(1,)]] * 3, before)

@@ -43,5 +43,10 @@ class Command(BaseCommand):
                 f"warning: {report.duplicates_unchecked} new row(s) after the first "
                 f"{DUPLICATE_CHECK_ROWS:,} were not checked for possible duplicates"
             )
+        if options["verbosity"] >= 2:
+            self.stderr.write(
+                "time: "
+                + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
+            )
         prefix = "Dry run, nothing written. " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + report.summary()))

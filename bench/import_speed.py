@@ -12,6 +12,7 @@ Timings are wall-clock on a shared machine: compare within one run.
 
 import argparse
 import csv
+import json
 import os
 import random
 import subprocess
@@ -94,6 +95,10 @@ def main():
     load_after = os.getloadavg()
     print(f"import of {args.rows:,} rows: {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s)")
     print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
+    # For the goals table `make bench` writes (bench/run.py).
+    out = ROOT / "var" / "bench" / "import.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"rows": args.rows, "seconds": seconds, "load": load_after[0]}))
 
 
 def _load(averages):

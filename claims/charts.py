@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from .models import (
     FACET_TIMEOUT_MS,
@@ -183,6 +184,57 @@ def month_facet(rows, limit=MONTH_FACET_LENGTH):
         months[month] = months.get(month, 0) + n
     newest = sorted(months.items(), reverse=True)[:limit]
     return [(m, _next(m, MONTH) - datetime.timedelta(days=1), n) for m, n in newest]
+
+
+def bars_html(bars, chart):
+    """The chart's bars as SVG links and the same numbers as table rows, built here with
+    format_html_join (every value escaped): the template's loop cost a variable lookup per
+    attribute, more than the chart's query, on a chart of many bars."""
+    width = chart.get("bar_width", 0)
+    height = chart.get("height", CHART_HEIGHT)
+    segment = (
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="url(#fill-{})" stroke="#000" '
+        'stroke-width="0.5"><title>{}: {} {}</title></rect>'
+    )
+    links = format_html_join(
+        "\n",
+        '<a href="?{}" aria-label="{}: {} claim{}"><rect x="{}" y="0" width="{}" height="{}" '
+        'fill="#ffffff" fill-opacity="0"/>{}</a>',
+        (
+            (
+                bar.query,
+                bar.label,
+                bar.total,
+                "" if bar.total == 1 else "s",
+                bar.x,
+                width,
+                height,
+                format_html_join(
+                    "",
+                    segment,
+                    (
+                        (bar.x, s["y"], width, s["height"], s["status"], bar.label)
+                        + (s["count"], s["status"])
+                        for s in bar.segments
+                    ),
+                ),
+            )
+            for bar in bars
+        ),
+    )
+    rows = format_html_join(
+        "\n",
+        '<tr><th scope="row"><a href="?{}">{}</a></th><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td></tr>",
+        (
+            (bar.query, bar.label)
+            + tuple(bar.counts.get(status, 0) for status in STATUSES)
+            + (bar.total,)
+            for bar in bars
+            if bar.total
+        ),
+    )
+    return links, rows
 
 
 # Geometry: the SVG's own units, scaled to the page's width by the viewBox.

@@ -493,6 +493,7 @@ class Facets:
         self.base_queryset, self.fixed = base_queryset, fixed
         self.statuses, self.actors, self.actors_sampled = [], [], False
         self.chart_unit, self.chart_bars, self.chart, self.months = None, [], {}, []
+        self.chart_bars_html = self.chart_rows_html = ""
         seconds = settings.CLAIM_FACET_CACHE_SECONDS
         if seconds > 0:
             counted = cache.get_or_set(self._cache_key(), self._count, seconds)
@@ -657,6 +658,7 @@ class Facets:
         self.chart = charts.lay_out(self.chart_bars)
         for bar in self.chart_bars:
             bar.query = self._range_query(bar.start, bar.end)
+        self.chart_bars_html, self.chart_rows_html = charts.bars_html(self.chart_bars, self.chart)
         self.months = [
             {"start": start, "count": n, "query": self._range_query(start, end)}
             for start, end, n in charts.month_facet(rows)

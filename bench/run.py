@@ -566,9 +566,14 @@ def write_results(path, meta, big, small, load, args):
     add = lines.append
     m = meta["machine"]
     values = big["values"]
-    add("# Benchmark results")
+    add("# Benchmark results (`make bench`)")
     add("")
     add(f"Run: {meta['date']} UTC, `{meta['command']}`, commit `{meta['commit']}`.")
+    add("")
+    add(
+        "Each speed goal, met or missed with its numbers: [Speed goals in this run]"
+        "(#speed-goals-in-this-run), at the end, written after every part has run."
+    )
     add("")
     add(
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, kernel {m['kernel']}; "
@@ -738,6 +743,12 @@ def write_results(path, meta, big, small, load, args):
         add("## Notes")
         add("")
         add(Path(meta["notes"]).read_text().rstrip())
+    # Sections other benchmarks wrote (between their markers) are kept; each part of this
+    # run then replaces its own.
+    previous = Path(path).read_text() if Path(path).exists() else ""
+    for match in re.finditer(r"<!-- (\S+): begin -->.*?<!-- \1: end -->", previous, re.S):
+        add("")
+        add(match.group(0))
     Path(path).write_text("\n".join(lines) + "\n")
     print(f"Wrote {path}")
 

@@ -18,6 +18,7 @@ from .db import (
     COUNT_TIMEOUT_MS,
     FACET_TIMEOUT_MS,
     capped_count,
+    column_shares,
     estimated_counts,
     estimated_row_count,
     run_within,
@@ -743,7 +744,9 @@ class ClaimQuerySet(models.QuerySet):
         bounded by the cap and, on PostgreSQL, by `timeout_ms`: None when over budget (a
         full-text search matching a third of the table can't be counted cheaply)."""
         if status_field(self) != "status":
-            return self._as_of_status_counts(cap, timeout_ms)
+            # One pass over at most cap + 1 claims: bounded by the cap itself, so it gets the
+            # facets' budget (a planner estimate of an as-of status would be far off).
+            return self._as_of_status_counts(cap, max(timeout_ms, FACET_TIMEOUT_MS))
         parts, params = [], []
         for status in ClaimStatus.values:
             sql, args = (
@@ -758,12 +761,21 @@ class ClaimQuerySet(models.QuerySet):
         rows = run_within(self.db, "SELECT " + ", ".join(parts), params, timeout_ms)
         return None if rows is None else dict(zip(ClaimStatus.values, rows[0], strict=True))
 
-    def estimated_status_counts(self):
+    def estimated_status_counts(self, total=None):
         """{status: the planner's estimate of its matches}, for when status_counts() was over
-        its budget (one EXPLAIN, nothing counted); None on databases without estimates."""
-        field = status_field(self)
-        estimates = estimated_counts([self.filter(**{field: s}) for s in ClaimStatus.values])
-        return None if estimates is None else dict(zip(ClaimStatus.values, estimates, strict=True))
+        its budget (one EXPLAIN, nothing counted, none when the caller has the planner's
+        `total` already); None on databases without estimates."""
+        estimate = [total] if total is not None else estimated_counts([self])
+        if estimate is None:
+            return None
+        # What the planner would say of each status too: the matches times the status's
+        # share of the table in its statistics (one EXPLAIN, not one per status).
+        shares = column_shares(self.model, "status", self.db)
+        if shares is None:
+            field = status_field(self)
+            estimates = estimated_counts([self.filter(**{field: s}) for s in ClaimStatus.values])
+            return dict(zip(ClaimStatus.values, estimates, strict=True))
+        return {s: round(estimate[0] * shares.get(s, 0)) for s in ClaimStatus.values}
 
     def _as_of_status_counts(self, cap, timeout_ms):
         """As of a date a claim's status is a probe of its timeline, and no index orders

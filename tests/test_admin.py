@@ -96,3 +96,18 @@ def test_admin_add_claim_writes_the_initial_status_change(admin_client, admin, d
     assert list(claim.status_changes.values_list("new_status", "changed_by")) == [
         ("unverified", admin.pk)
     ]
+
+
+def test_the_changelists_action_checkbox_is_djangos_markup(story):
+    """The checkbox is written by hand for speed; it must stay what Django's widget renders
+    (the admin's JavaScript selects rows by its name and class)."""
+    from django.contrib import admin as django_admin
+    from django.contrib.admin.options import ModelAdmin
+
+    from claims.models import Claim
+
+    claim = Claim.objects.select_related("actor").first()
+    model_admin = django_admin.site._registry[Claim]
+    assert str(model_admin.action_checkbox(claim)) == str(
+        ModelAdmin.action_checkbox(model_admin, claim)
+    )

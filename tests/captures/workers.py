@@ -1,6 +1,7 @@
 """The database backend's own worker, run in a thread of the test process."""
 
 import threading
+import time
 
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -20,10 +21,19 @@ class WorkerThread:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        from django.db import connection
+        from django.db import OperationalError, connection
 
         try:
-            self.worker.run()
+            while self.worker.running:
+                try:
+                    self.worker.run()
+                except OperationalError:
+                    # SQLite's shared in-memory test database locks a table while the live
+                    # server writes to it, and the worker's BEGIN EXCLUSIVE then fails at
+                    # once instead of waiting (a file database waits): poll again, as the
+                    # worker itself does for a locked queue.
+                    connection.close()
+                    time.sleep(self.worker.interval)
         finally:
             connection.close()
 

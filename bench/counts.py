@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import replace_section, setup_django  # noqa: E402
+from bench.run import busiest_actor, replace_section, setup_django  # noqa: E402
 
 GOAL_MS = 30
 FILTERS = [
@@ -47,7 +47,7 @@ def main():
     import datetime
 
     from django.conf import settings
-    from django.db.models import Count, Max
+    from django.db.models import Max
     from django.http import QueryDict
 
     from claims.filters import ClaimFilter
@@ -55,13 +55,7 @@ def main():
     from claims.models import Claim
 
     settings.CLAIM_FACET_CACHE_SECONDS = 0
-    busiest = (
-        Claim.objects.order_by()
-        .values("actor__slug")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .values_list("actor__slug", flat=True)[:1][0]
-    )
+    busiest = busiest_actor()
     last = Claim.objects.aggregate(last=Max("stated_on"))["last"]
     first = last - datetime.timedelta(days=365)
     values = {

@@ -168,6 +168,16 @@ def bench_user():
     return user
 
 
+def busiest_actor():
+    """The slug of the actor with most claims: the worst case for an actor filter."""
+    from django.db.models import Count
+
+    from claims.models import Claim
+
+    busiest = Claim.objects.order_by().values("actor__slug").annotate(n=Count("pk"))
+    return busiest.order_by("-n").values_list("actor__slug", flat=True)[:1][0]
+
+
 def placeholders():
     """Values for bench/pages.py's URLs, read from the generated data."""
     from django.db import connection

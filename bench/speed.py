@@ -24,7 +24,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import bench_user, replace_section, setup_django  # noqa: E402
+from bench.run import bench_user, busiest_actor, replace_section, setup_django  # noqa: E402
 
 SORTS = ["stated", "headline", "actor", "status", "updated"]
 DEPTH = 10_000
@@ -69,7 +69,6 @@ def main():
     setup_django(database_url)
     from django.conf import settings
     from django.core.cache import cache
-    from django.db.models import Count
     from django.test import Client
 
     from claims.models import Claim
@@ -77,13 +76,7 @@ def main():
     client = Client()
     client.force_login(bench_user())
     claims = Claim.objects.estimated_count()
-    busiest = (
-        Claim.objects.order_by()
-        .values("actor__slug")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .values_list("actor__slug", flat=True)[:1][0]
-    )
+    busiest = busiest_actor()
     pages = {
         "/claims/": "/claims/",
         "/claims/?actor=<busiest>": f"/claims/?actor={busiest}",

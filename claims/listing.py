@@ -762,48 +762,32 @@ class ClaimBrowser:
         labels = dict(Claim.Status.choices)
         as_of = self.as_of
         suffix = f"?as_of={as_of.isoformat()}" if as_of else ""
-        if self.actor_fixed:
-            row = (
-                '<tr><td data-label="Claim"><a href="{}">{}</a></td>'
-                '<td data-label="Stated"><time datetime="{}">{}</time></td>'
-                '<td data-label="Status"><span class="status status-{}">{}</span></td>'
-                '<td data-label="Sources">{}</td></tr>\n'
+        # An actor's own page leaves its actor column out.
+        actor_cell = "" if self.actor_fixed else '<td data-label="Actor"><a href="{}">{}</a></td>'
+        row = (
+            '<tr><td data-label="Claim"><a href="{}">{}</a></td>'
+            + actor_cell
+            + '<td data-label="Stated"><time datetime="{}">{}</time></td>'
+            '<td data-label="Status"><span class="status status-{}">{}</span></td>'
+            '<td data-label="Sources">{}</td></tr>\n'
+        )
+
+        def cells(claim):
+            actor = (
+                () if self.actor_fixed else (actor_url(claim.actor.slug) + suffix, claim.actor.name)
             )
-            cells = (
-                (
-                    claim_url(claim.pk) + suffix,
-                    claim.headline,
-                    claim.stated_on.isoformat(),
-                    _day_label(claim.stated_on),
-                    claim.status,
-                    labels.get(claim.status, claim.status),
-                    claim.source_count,
-                )
-                for claim in self.claims
+            return (
+                claim_url(claim.pk) + suffix,
+                claim.headline,
+                *actor,
+                claim.stated_on.isoformat(),
+                _day_label(claim.stated_on),
+                claim.status,
+                labels.get(claim.status, claim.status),
+                claim.source_count,
             )
-        else:
-            row = (
-                '<tr><td data-label="Claim"><a href="{}">{}</a></td>'
-                '<td data-label="Actor"><a href="{}">{}</a></td>'
-                '<td data-label="Stated"><time datetime="{}">{}</time></td>'
-                '<td data-label="Status"><span class="status status-{}">{}</span></td>'
-                '<td data-label="Sources">{}</td></tr>\n'
-            )
-            cells = (
-                (
-                    claim_url(claim.pk) + suffix,
-                    claim.headline,
-                    actor_url(claim.actor.slug) + suffix,
-                    claim.actor.name,
-                    claim.stated_on.isoformat(),
-                    _day_label(claim.stated_on),
-                    claim.status,
-                    labels.get(claim.status, claim.status),
-                    claim.source_count,
-                )
-                for claim in self.claims
-            )
-        return format_html_join("", row, cells)
+
+        return format_html_join("", row, (cells(claim) for claim in self.claims))
 
     @property
     def total(self):

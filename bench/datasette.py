@@ -51,36 +51,26 @@ PYTHON = sys.executable
 REQUIREMENTS = ROOT / "bench" / "requirements-datasette.txt"
 DATASETTE_VENV = VAR / "datasette-venv"
 OUTPUT = ROOT / "bench" / "DATASETTE.md"
-SECRET = "bench-only-secret-key-not-for-production-" + "x" * 20  # noqa: S105
+sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402
+from bench.run import env_int  # noqa: E402
+
 # Our list's page size (claims.listing.CLAIMS_PER_PAGE); Datasette's default is 100.
 PAGE_SIZE = 50
 TARGET = 1.0
 RARE_WORD, COMMON_WORD = "kestrel", "troops"
 
 
-def env_int(name, default):
-    return int(os.environ.get(name) or default)
-
-
-# 1. The file and Datasette -----------------------------------------------------------------
-
-
 def server_env(database_url, **extra):
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET,
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_SECURE_COOKIES="false",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_LOG_LEVEL="ERROR",
+    """bench/run.py's production-like settings, read anonymously with no cache on our side."""
+    return run.server_env(
+        database_url,
         CLAIMTRACKER_PUBLIC_READ="true",
         CLAIM_FACET_CACHE_SECONDS="0",
         CLAIM_PAGE_CACHE_SECONDS="0",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def manage(database_url, *args):
